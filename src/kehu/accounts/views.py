@@ -1,0 +1,133 @@
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import roles, services
+from .forms import LoginForm, ProfileForm, TeamForm, UserCreateForm, UserEditForm
+from .models import Team, User
+
+
+class KehuLoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        apply_language(self.request, response, form.get_user().language)
+        return response
+
+
+def apply_language(request, response, language: str) -> None:
+    from django.conf import settings
+
+    if language:
+        request.session["kehu_language"] = language
+        translation.activate(language)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    else:
+        request.session.pop("kehu_language", None)
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+
+
+@login_required
+def profile(request):
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=request.user)
+        if form.is_valid():
+            form.save()
+            response = redirect("accounts:profile")
+            apply_language(request, response, form.cleaned_data["language"])
+            translation.activate(form.cleaned_data["language"] or translation.get_language())
+            messages.success(request, _("Your settings are saved."))
+            return response
+    else:
+        form = ProfileForm(instance=request.user)
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Your password is changed."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+def admin_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not roles.is_admin(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@admin_required
+def user_list(request):
+    users = User.objects.select_related("team").order_by("username")
+    teams = Team.objects.all()
+    return render(request, "accounts/user_list.html", {"users": users, "teams": teams})
+
+
+@admin_required
+def user_create(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_create(actor_user=request.user, form=form)
+        messages.success(request, _("User created."))
+        return redirect("accounts:users")
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+@admin_required
+def user_edit(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    form = UserEditForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        services.user_update(actor_user=request.user, form=form)
+        messages.success(request, _("User saved."))
+        return redirect("accounts:users")
+    return render(request, "accounts/user_form.html", {"form": form, "edited": user})
+
+
+@admin_required
+def team_create(request):
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Team created."))
+        return redirect("accounts:users")
+    return render(request, "accounts/team_form.html", {"form": form})
+
+
+@admin_required
+def team_edit(request, pk):
+    team = get_object_or_404(Team, pk=pk)
+    form = TeamForm(request.POST or None, instance=team)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Team saved."))
+        return redirect("accounts:users")
+    return render(request, "accounts/team_form.html", {"form": form, "edited": team})
+
+
+@require_POST
+@admin_required
+def team_delete(request, pk):
+    team = get_object_or_404(Team, pk=pk)
+    team.delete()
+    messages.success(request, _("Team deleted; its members and customers now have no team."))
+    return redirect("accounts:users")

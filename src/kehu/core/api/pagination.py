@@ -1,0 +1,25 @@
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+from rest_framework.pagination import PageNumberPagination
+
+from kehu.core.paging import CappedPaginator
+
+
+class KehuPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count_is_exact"] = {"type": "boolean"}
+        return response
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_is_exact"] = self.page.paginator.count_is_exact
+        return response
+
+
+__all__ = ["KehuPagination", "Paginator", "cached_property"]

@@ -1,0 +1,11 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("notes", views.NoteViewSet, basename="note")
+router.register("tags", views.TagViewSet, basename="tag")
+router.register("custom-fields", views.CustomFieldDefinitionViewSet, basename="customfield")
+urlpatterns = router.urls

@@ -1,0 +1,286 @@
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.response import Response
+
+from kehu.accounts import roles
+from kehu.core import services as core_services
+from kehu.core.api.views import api_actor, request_object
+from kehu.core.changelog import history_for
+from kehu.core.models import CustomFieldDefinition
+
+from .. import queries, services
+from ..filtersets import CustomerFilterSet, ordering_expressions
+from ..models import Contact, Customer, Note, Tag
+from .serializers import (
+    ContactSerializer,
+    CustomerSerializer,
+    CustomerWriteSerializer,
+    CustomFieldDefinitionSerializer,
+    NoteSerializer,
+    TagSerializer,
+)
+
+
+class CustomerOrdering(BaseFilterBackend):
+    def filter_queryset(self, request, queryset, view):
+        return queryset.order_by(*ordering_expressions(request.query_params.get("ordering")))
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "ordering",
+                "required": False,
+                "in": "query",
+                "description": "name, created_at, updated_at, status, city, province, industry, "
+                "owner, birthday, employees, annual_revenue; prefix - for descending",
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+@extend_schema_view(
+    create=extend_schema(request=CustomerWriteSerializer),
+    update=extend_schema(request=CustomerWriteSerializer),
+    partial_update=extend_schema(request=CustomerWriteSerializer),
+)
+class CustomerViewSet(viewsets.ModelViewSet):
+    """Customers the caller may see. Updates must carry the ``version`` they read."""
+
+    serializer_class = CustomerSerializer
+    filter_backends = [DjangoFilterBackend, CustomerOrdering]
+    filterset_class = CustomerFilterSet
+
+    def get_queryset(self):
+        return (
+            queries.customers_visible_to(self.request.user)
+            .select_related("owner")
+            .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+        )
+
+    def create(self, request, *args, **kwargs):
+        customer = services.customer_create(actor=api_actor(request), data=request_object(request))
+        customer = self.get_queryset().get(pk=customer.pk)
+        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        customer = self.get_object()
+        data = request_object(request)
+        if "version" not in data:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"version": [_("Send the version you last read.")]})
+        data = dict(data)
+        version = data.pop("version")
+        for read_only in ("id", "created_at", "updated_at", "owner_name"):
+            data.pop(read_only, None)
+        services.customer_update(
+            actor=api_actor(request), customer=customer, data=data, version=version
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
+
+    def perform_destroy(self, instance):
+        services.customer_delete(actor=api_actor(self.request), customer=instance)
+
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        customer = self.get_object()
+        entries = history_for(customer)[:200]
+        return Response(
+            [
+                {
+                    "timestamp": e.timestamp,
+                    "action": e.action,
+                    "object_type": e.content_type.model,
+                    "object_id": e.object_id,
+                    "object": e.object_repr,
+                    "user": e.user.username if e.user else None,
+                    "channel": e.channel,
+                    "changes": e.changes,
+                    "version": e.version,
+                }
+                for e in entries
+            ]
+        )
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        customer = get_object_or_404(
+            queries.customers_visible_to(request.user, include_deleted=True), pk=pk
+        )
+        services.customer_restore(actor=api_actor(request), customer=customer)
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+    )
+    @action(detail=False, methods=["get"], url_path="recycle-bin", filter_backends=[])
+    def recycle_bin(self, request):
+        if not roles.can_view_recycle_bin(request.user):
+            raise PermissionDenied(_("Your role may not open the recycle bin."))
+        qs = (
+            queries.customers_visible_to(request.user, include_deleted=True)
+            .filter(deleted_at__isnull=False)
+            .select_related("owner")
+            .prefetch_related("tags")
+            .order_by("-deleted_at", "-id")
+        )
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @action(detail=False, methods=["post"], url_path="bulk-tag")
+    def bulk_tag(self, request):
+        data = request_object(request)
+        changed = services.customers_bulk_tag(
+            actor=api_actor(request),
+            customer_ids=_id_list(data.get("ids")),
+            add=_str_list(data.get("add")),
+            remove=_str_list(data.get("remove")),
+        )
+        return Response({"changed": changed})
+
+    @action(detail=False, methods=["post"], url_path="bulk-reassign")
+    def bulk_reassign(self, request):
+        data = request_object(request)
+        changed = services.customers_bulk_reassign(
+            actor=api_actor(request),
+            customer_ids=_id_list(data.get("ids")),
+            owner_id=data.get("owner"),
+        )
+        return Response({"changed": changed})
+
+
+def _id_list(value) -> list:
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, list) or not value or len(value) > 1000:
+        raise ValidationError({"ids": [_("Send a list of 1 to 1000 customer ids.")]})
+    return value
+
+
+def _str_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    from django.core.exceptions import ValidationError
+
+    raise ValidationError({"tags": [_("Send tag names as a list of text.")]})
+
+
+class CustomerChildViewSet(viewsets.ModelViewSet):
+    """Contacts and notes: visible when their customer is."""
+
+    def visible_customer_ids(self):
+        return queries.customers_visible_to(self.request.user).values("pk")
+
+    def customer_from_body(self, data) -> Customer:
+        from django.core.exceptions import ValidationError
+
+        customer_id = data.get("customer")
+        if not str(customer_id or "").isdigit():
+            raise ValidationError({"customer": [_("Send the customer's id.")]})
+        customer = queries.customers_visible_to(self.request.user).filter(pk=customer_id).first()
+        if customer is None:
+            raise ValidationError({"customer": [_("There is no customer with this id.")]})
+        return customer
+
+
+class ContactViewSet(CustomerChildViewSet):
+    serializer_class = ContactSerializer
+    filterset_fields = ["customer", "is_primary"]
+
+    def get_queryset(self):
+        return Contact.objects.filter(customer__in=self.visible_customer_ids()).order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        data = request_object(request)
+        contact = services.contact_create(
+            actor=api_actor(request), customer=self.customer_from_body(data), data=data
+        )
+        return Response(self.get_serializer(contact).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        contact = self.get_object()
+        data = dict(request_object(request))
+        data.pop("customer", None)
+        contact = services.contact_update(
+            actor=api_actor(request), contact=contact, data=data, version=data.pop("version", None)
+        )
+        return Response(self.get_serializer(contact).data)
+
+    def perform_destroy(self, instance):
+        services.contact_delete(actor=api_actor(self.request), contact=instance)
+
+
+class NoteViewSet(CustomerChildViewSet):
+    serializer_class = NoteSerializer
+    filterset_fields = ["customer"]
+
+    def get_queryset(self):
+        return (
+            Note.objects.filter(customer__in=self.visible_customer_ids())
+            .select_related("author")
+            .order_by("-created_at", "-id")
+        )
+
+    def create(self, request, *args, **kwargs):
+        data = request_object(request)
+        note = services.note_create(
+            actor=api_actor(request), customer=self.customer_from_body(data), body=data.get("body")
+        )
+        return Response(self.get_serializer(note).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        note = self.get_object()
+        data = request_object(request)
+        note = services.note_update(actor=api_actor(request), note=note, body=data.get("body"))
+        return Response(self.get_serializer(note).data)
+
+    def perform_destroy(self, instance):
+        services.note_delete(actor=api_actor(self.request), note=instance)
+
+
+class TagViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = TagSerializer
+    queryset = Tag.objects.order_by("name")
+
+    def perform_create(self, serializer):
+        if not roles.can_create_customers(self.request.user):
+            raise PermissionDenied(_("Your role may not create tags."))
+        serializer.save()
+
+
+class CustomFieldDefinitionViewSet(viewsets.ModelViewSet):
+    serializer_class = CustomFieldDefinitionSerializer
+    queryset = CustomFieldDefinition.objects.all()
+    pagination_class = None
+
+    def create(self, request, *args, **kwargs):
+        definition = core_services.custom_field_create(
+            actor=api_actor(request), data=request_object(request)
+        )
+        return Response(self.get_serializer(definition).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        definition = core_services.custom_field_update(
+            actor=api_actor(request), definition=self.get_object(), data=request_object(request)
+        )
+        return Response(self.get_serializer(definition).data)
+
+    def perform_destroy(self, instance):
+        core_services.custom_field_delete(actor=api_actor(self.request), definition=instance)

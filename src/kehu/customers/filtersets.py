@@ -1,0 +1,189 @@
+"""Customer filters, shared by the list page, the API and exports."""
+
+import django_filters as filters
+from django.db.models import DateField, DecimalField, IntegerField, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import Team, User
+from kehu.core.models import CustomFieldDefinition, FieldType
+
+from .models import CompanySize, Customer, Gender, Kind, Source, Status
+from .queries import search_customers
+
+ORDERING_FIELDS = {
+    "name": ("name_sort", "id"),
+    "created_at": ("created_at", "id"),
+    "updated_at": ("updated_at", "id"),
+    "status": ("status", "updated_at", "id"),
+    "city": ("city", "id"),
+    "province": ("province", "city", "id"),
+    "industry": ("industry", "id"),
+    "owner": ("owner__username", "id"),
+    "birthday": ("birthday", "id"),
+    "employees": ("employees", "id"),
+    "annual_revenue": ("annual_revenue", "id"),
+}
+DEFAULT_ORDERING = "-updated_at"
+
+
+def ordering_expressions(value: str | None) -> list[str]:
+    """Translate ``?ordering=-name`` into model ordering; unknown keys fall back."""
+    value = (value or DEFAULT_ORDERING).strip()
+    descending = value.startswith("-")
+    key = value.lstrip("-")
+    fields = ORDERING_FIELDS.get(key) or ORDERING_FIELDS["updated_at"]
+    if key not in ORDERING_FIELDS:
+        descending = True
+    return [("-" + f) if descending else f for f in fields]
+
+
+class CustomerFilterSet(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", label=_("Search"))
+    kind = filters.ChoiceFilter(choices=Kind.choices, label=_("kind"))
+    status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
+    source = filters.MultipleChoiceFilter(choices=Source.choices, label=_("source"))
+    gender = filters.ChoiceFilter(choices=Gender.choices[1:], label=_("gender"))
+    company_size = filters.ChoiceFilter(choices=CompanySize.choices[1:], label=_("company size"))
+    owner = filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("owner"))
+    team = filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("team"))
+    unassigned = filters.BooleanFilter(
+        field_name="owner", lookup_expr="isnull", label=_("without owner")
+    )
+    tag = filters.CharFilter(method="filter_tag", label=_("tag"))
+    province = filters.CharFilter(label=_("province"))
+    city = filters.CharFilter(label=_("city"))
+    district = filters.CharFilter(label=_("district"))
+    country = filters.CharFilter(label=_("country"))
+    industry = filters.CharFilter(label=_("industry"))
+    name = filters.CharFilter(lookup_expr="icontains", label=_("name contains"))
+    company_name = filters.CharFilter(lookup_expr="icontains", label=_("company contains"))
+    email = filters.CharFilter(method="filter_email", label=_("email"))
+    phone = filters.CharFilter(method="filter_phone", label=_("phone"))
+    credit_code = filters.CharFilter(label=_("unified social credit code"))
+    id_number = filters.CharFilter(label=_("resident ID number"))
+    created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    updated_after = filters.DateFilter(field_name="updated_at", lookup_expr="date__gte")
+    updated_before = filters.DateFilter(field_name="updated_at", lookup_expr="date__lte")
+    birthday_after = filters.DateFilter(field_name="birthday", lookup_expr="gte")
+    birthday_before = filters.DateFilter(field_name="birthday", lookup_expr="lte")
+    employees_min = filters.NumberFilter(field_name="employees", lookup_expr="gte")
+    employees_max = filters.NumberFilter(field_name="employees", lookup_expr="lte")
+    revenue_min = filters.NumberFilter(field_name="annual_revenue", lookup_expr="gte")
+    revenue_max = filters.NumberFilter(field_name="annual_revenue", lookup_expr="lte")
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.custom_definitions = list(CustomFieldDefinition.objects.all())
+        self.filters.update(custom_field_filters(self.custom_definitions))
+
+    def filter_search(self, queryset, name, value):
+        return search_customers(queryset, value)
+
+    def filter_tag(self, queryset, name, value):
+        for tag in [t.strip() for t in value.split(",") if t.strip()]:
+            queryset = queryset.filter(
+                pk__in=Customer.tags.through.objects.filter(tag__name=tag).values("customer_id")
+            )
+        return queryset
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(emails__icontains=value.strip().lower())
+
+    def filter_phone(self, queryset, name, value):
+        return search_customers(queryset, value)
+
+
+def custom_field_filters(definitions) -> dict:
+    """``cf_<key>`` (and ``cf_<key>_min``/``_max`` for numbers and dates) per definition."""
+    result = {}
+    for d in definitions:
+        name = f"cf_{d.key}"
+        if d.field_type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.DATE):
+            result[name] = filters.CharFilter(method=_range_method(d, "exact"), label=d.label)
+            result[name + "_min"] = filters.CharFilter(method=_range_method(d, "gte"))
+            result[name + "_max"] = filters.CharFilter(method=_range_method(d, "lte"))
+        elif d.field_type == FieldType.BOOLEAN:
+            result[name] = filters.BooleanFilter(method=_bool_method(d), label=d.label)
+        elif d.field_type == FieldType.MULTICHOICE:
+            result[name] = filters.CharFilter(method=_multi_method(d), label=d.label)
+        elif d.field_type == FieldType.CHOICE:
+            result[name] = filters.CharFilter(method=_exact_method(d), label=d.label)
+        else:
+            result[name] = filters.CharFilter(method=_contains_method(d), label=d.label)
+    return result
+
+
+CAST_FIELDS = {
+    FieldType.INTEGER: lambda: IntegerField(),
+    FieldType.DECIMAL: lambda: DecimalField(max_digits=30, decimal_places=10),
+    FieldType.DATE: lambda: DateField(),
+}
+
+
+def _cast_value(definition, value):
+    import datetime
+    import decimal
+
+    try:
+        if definition.field_type == FieldType.INTEGER:
+            return int(decimal.Decimal(value))
+        if definition.field_type == FieldType.DECIMAL:
+            return decimal.Decimal(value)
+        return datetime.date.fromisoformat(value)
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _range_method(definition, lookup):
+    def method(queryset, name, value):
+        typed = _cast_value(definition, value.strip())
+        if typed is None:
+            return queryset.none()
+        annotation = f"_cf_{definition.key}"
+        expr = Cast(
+            KeyTextTransform(definition.key, "custom_fields"), CAST_FIELDS[definition.field_type]()
+        )
+        return queryset.alias(**{annotation: expr}).filter(**{f"{annotation}__{lookup}": typed})
+
+    return method
+
+
+def _bool_method(definition):
+    def method(queryset, name, value):
+        if value:
+            return queryset.filter(**{f"custom_fields__{definition.key}": True})
+        return queryset.exclude(**{f"custom_fields__{definition.key}": True})
+
+    return method
+
+
+def _exact_method(definition):
+    def method(queryset, name, value):
+        return queryset.filter(**{f"custom_fields__{definition.key}": value.strip()})
+
+    return method
+
+
+def _contains_method(definition):
+    def method(queryset, name, value):
+        return queryset.filter(**{f"custom_fields__{definition.key}__icontains": value.strip()})
+
+    return method
+
+
+def _multi_method(definition):
+    def method(queryset, name, value):
+        q = Q()
+        for item in [v.strip() for v in value.split(",") if v.strip()]:
+            # The array's JSON text holds each choice in quotes: ["a","b"].
+            q &= Q(**{f"custom_fields__{definition.key}__icontains": f'"{item}"'})
+        return queryset.filter(q)
+
+    return method

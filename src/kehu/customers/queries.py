@@ -1,0 +1,116 @@
+"""Reads of customers: the record-level permission rule and search, in one place."""
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from kehu.accounts import roles
+from kehu.core.pinyin import query_key
+
+from .models import Contact, Customer, CustomerSearchKey, CustomerTag, Note, Tag
+
+PREFIX_END = "\U0010ffff"
+
+
+def scope_q(user, scope: str) -> Q | None:
+    """A filter for a record scope; ``None`` means everything."""
+    if scope == "all":
+        return None
+    if scope == "team":
+        if user.team_id is None:
+            return Q(owner_id=user.pk)
+        return Q(team_id=user.team_id) | Q(owner_id=user.pk)
+    if scope == "own":
+        return Q(owner_id=user.pk)
+    return Q(pk__in=[])
+
+
+def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    scope = roles.read_scope(user) if action == "view" else roles.write_scope(user)
+    q = scope_q(user, scope)
+    return queryset if q is None else queryset.filter(q)
+
+
+def customers_visible_to(user, include_deleted: bool = False) -> QuerySet:
+    manager = Customer.all_objects if include_deleted else Customer.objects
+    return restrict(manager.all(), user, "view")
+
+
+def customers_editable_by(user) -> QuerySet:
+    return restrict(Customer.objects.all(), user, "change")
+
+
+def can_view(user, customer: Customer) -> bool:
+    q = scope_q(user, roles.read_scope(user))
+    return q is None or Customer.all_objects.filter(q, pk=customer.pk).exists()
+
+
+def can_edit(user, customer: Customer) -> bool:
+    scope = roles.write_scope(user)
+    if scope == "all":
+        return True
+    if scope == "team":
+        return (user.team_id is not None and customer.team_id == user.team_id) or (
+            customer.owner_id == user.pk
+        )
+    if scope == "own":
+        return customer.owner_id == user.pk
+    return False
+
+
+def key_prefix_q(key: str) -> Q:
+    if connection.vendor == "postgresql":
+        # LIKE 'q%' uses the varchar_pattern_ops index whatever the collation.
+        return Q(key__startswith=key)
+    return Q(key__gte=key, key__lt=key + PREFIX_END)
+
+
+def phone_query_digits(term: str) -> str | None:
+    """Digits of a term typed as a phone fragment (+86 138-0013, (010) 1234), else None."""
+    stripped = term.replace("+", "").replace("-", "").replace("(", "").replace(")", "")
+    if not stripped.isdigit():
+        return None
+    digits = stripped
+    if term.startswith("+86") or (digits.startswith("86") and len(digits) > 11):
+        digits = digits[2:]
+    if digits.startswith("0") and len(digits) >= 7:
+        digits = digits[1:]
+    return digits
+
+
+def search_term_q(term: str) -> Q:
+    key = query_key(term)
+    digits = phone_query_digits(key)
+    if digits:
+        key = digits
+    keys = CustomerSearchKey.objects.filter(key_prefix_q(key)).values("customer_id")
+    q = Q(pk__in=keys)
+    tag_ids = list(Tag.objects.filter(name__icontains=term).values_list("pk", flat=True)[:50])
+    if tag_ids:
+        q |= Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag_id__in=tag_ids))
+    return q
+
+
+def search_customers(queryset: QuerySet, text: str) -> QuerySet:
+    """Every whitespace-separated term must match name, pinyin, initials, phone
+    fragment, email, company, contact name or tag."""
+    for term in text.split()[:5]:
+        if query_key(term):
+            queryset = queryset.filter(search_term_q(term))
+    return queryset
+
+
+def customer_for_detail(user, pk: int) -> Customer:
+    return (
+        customers_visible_to(user)
+        .select_related("owner", "team")
+        .prefetch_related("tags")
+        .get(pk=pk)
+    )
+
+
+def contacts_of(customer: Customer) -> QuerySet:
+    return Contact.objects.filter(customer=customer)
+
+
+def notes_of(customer: Customer) -> QuerySet:
+    return Note.objects.filter(customer=customer).select_related("author")

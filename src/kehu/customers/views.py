@@ -1,0 +1,440 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts import roles
+from kehu.accounts.models import User
+from kehu.core import services as core_services
+from kehu.core.changelog import Actor, history_for
+from kehu.core.custom_fields import definitions_for
+from kehu.core.errors import VersionConflict
+from kehu.core.models import Channel, CustomFieldDefinition
+from kehu.core.paging import CappedPaginator
+
+from . import queries, services
+from .filtersets import ORDERING_FIELDS, CustomerFilterSet, ordering_expressions
+from .forms import ContactForm, CustomerForm, CustomFieldForm, NoteForm, initial_from_customer
+from .models import Contact, Customer, Note, Tag
+
+PAGE_SIZES = (25, 50, 100)
+
+
+def ui_actor(request) -> Actor:
+    return Actor(user=request.user, channel=Channel.UI)
+
+
+def list_queryset(request):
+    return (
+        queries.customers_visible_to(request.user)
+        .select_related("owner", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name", "color")))
+    )
+
+
+@login_required
+def customer_list(request):
+    filterset = CustomerFilterSet(request.GET or None, queryset=list_queryset(request))
+    queryset = filterset.qs if filterset.is_bound else list_queryset(request)
+    ordering = request.GET.get("ordering") or "-updated_at"
+    queryset = queryset.order_by(*ordering_expressions(ordering))
+    try:
+        page_size = int(request.GET.get("page_size", 25))
+    except ValueError:
+        page_size = 25
+    page_size = page_size if page_size in PAGE_SIZES else 25
+    paginator = CappedPaginator(queryset, page_size)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "paginator": paginator,
+        "ordering": ordering,
+        "sortable": list(ORDERING_FIELDS),
+        "query": query.urlencode(),
+        "query_without_ordering": _without(query, "ordering"),
+        "can_bulk_edit": roles.write_scope(request.user) != "none",
+        "can_reassign": roles.can_assign_owner(request.user),
+        "owners": _assignable_owners(request.user),
+        "can_create": roles.can_create_customers(request.user),
+        "custom_definitions": filterset.custom_definitions,
+    }
+    template = "customers/customer_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, context)
+
+
+def _without(query, key):
+    copy = query.copy()
+    copy.pop(key, None)
+    return copy.urlencode()
+
+
+def _assignable_owners(user):
+    owners = User.objects.filter(is_active=True).order_by("username")
+    if roles.is_admin(user):
+        return owners
+    if roles.can_assign_owner(user):
+        return owners.filter(team_id=user.team_id)
+    return owners.none()
+
+
+@require_POST
+@login_required
+def customer_bulk(request):
+    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    action = request.POST.get("action")
+    if not ids:
+        messages.warning(request, _("Select at least one customer."))
+        return redirect(request.POST.get("next") or "customers:list")
+    try:
+        if action == "tag":
+            names = [t for t in request.POST.get("tag", "").split(",") if t.strip()]
+            if not names:
+                raise ValidationError(_("Enter a tag."))
+            n = services.customers_bulk_tag(actor=ui_actor(request), customer_ids=ids, add=names)
+            messages.success(request, _("Tagged %(n)s customers.") % {"n": n})
+        elif action == "untag":
+            names = [t for t in request.POST.get("tag", "").split(",") if t.strip()]
+            n = services.customers_bulk_tag(actor=ui_actor(request), customer_ids=ids, remove=names)
+            messages.success(request, _("Removed the tag from %(n)s customers.") % {"n": n})
+        elif action == "reassign":
+            if not roles.can_assign_owner(request.user):
+                raise PermissionDenied
+            n = services.customers_bulk_reassign(
+                actor=ui_actor(request), customer_ids=ids, owner_id=request.POST.get("owner")
+            )
+            messages.success(request, _("Reassigned %(n)s customers.") % {"n": n})
+        else:
+            messages.error(request, _("Choose an action."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    next_url = request.POST.get("next") or ""
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("customers:list")
+
+
+@login_required
+def customer_detail(request, pk):
+    try:
+        customer = queries.customer_for_detail(request.user, pk)
+    except Customer.DoesNotExist:
+        raise Http404 from None
+    history = history_for(customer)[:50]
+    definitions = definitions_for(customer.kind)
+    custom_values = [
+        (d, customer.custom_fields.get(d.key))
+        for d in definitions
+        if d.key in customer.custom_fields
+    ]
+    context = {
+        "customer": customer,
+        "contacts": list(queries.contacts_of(customer)),
+        "notes": list(queries.notes_of(customer)[:50]),
+        "history": history,
+        "custom_values": custom_values,
+        "can_edit": queries.can_edit(request.user, customer),
+        "can_note": queries.can_edit(request.user, customer)
+        or roles.effective_role(request.user) == "support",
+        "note_form": NoteForm(),
+        "contact_form": ContactForm(),
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+@login_required
+def customer_create(request):
+    if not roles.can_create_customers(request.user):
+        raise PermissionDenied
+    form = CustomerForm(
+        request.POST or None,
+        user=request.user,
+        initial={
+            "status": "lead",
+            "country": "CN",
+            "owner": request.user.pk,
+            "team": request.user.team_id,
+            "revenue_currency": "CNY",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=ui_actor(request), data=form.service_data())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def customer_edit(request, pk):
+    customer = get_object_or_404(queries.customers_visible_to(request.user), pk=pk)
+    if not queries.can_edit(request.user, customer):
+        raise PermissionDenied
+    conflict = None
+    if request.method == "POST":
+        form = CustomerForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                services.customer_update(
+                    actor=ui_actor(request),
+                    customer=customer,
+                    data=form.service_data(),
+                    version=form.cleaned_data.get("version"),
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except VersionConflict as exc:
+                customer.refresh_from_db()
+                conflict = {
+                    "message": str(exc),
+                    "fields": exc.changed_fields,
+                    "current": customer,
+                    "version": exc.current_version,
+                }
+                # The editor keeps their input; saving again applies it over the new version.
+                data = request.POST.copy()
+                data["version"] = exc.current_version
+                form = CustomerForm(data, user=request.user)
+                form.is_valid()
+            else:
+                messages.success(request, _("Customer saved."))
+                return redirect("customers:detail", pk=customer.pk)
+    else:
+        form = CustomerForm(initial=initial_from_customer(customer), user=request.user)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": customer, "conflict": conflict},
+        status=409 if conflict else 200,
+    )
+
+
+@require_POST
+@login_required
+def customer_delete(request, pk):
+    customer = get_object_or_404(queries.customers_visible_to(request.user), pk=pk)
+    services.customer_delete(actor=ui_actor(request), customer=customer)
+    messages.success(request, _("“%(name)s” moved to the recycle bin.") % {"name": customer.name})
+    return redirect("customers:list")
+
+
+@login_required
+def recycle_bin(request):
+    if not roles.can_view_recycle_bin(request.user):
+        raise PermissionDenied
+    queryset = (
+        queries.customers_visible_to(request.user, include_deleted=True)
+        .filter(deleted_at__isnull=False)
+        .select_related("owner", "deleted_by")
+        .order_by("-deleted_at", "-id")
+    )
+    page = CappedPaginator(queryset, 50).get_page(request.GET.get("page"))
+    from django.conf import settings
+
+    return render(
+        request,
+        "customers/recycle_bin.html",
+        {"page": page, "retention_days": settings.KEHU_RECYCLE_RETENTION_DAYS},
+    )
+
+
+@require_POST
+@login_required
+def customer_restore(request, pk):
+    customer = get_object_or_404(
+        queries.customers_visible_to(request.user, include_deleted=True), pk=pk
+    )
+    services.customer_restore(actor=ui_actor(request), customer=customer)
+    messages.success(request, _("“%(name)s” is restored.") % {"name": customer.name})
+    return redirect("customers:detail", pk=customer.pk)
+
+
+# ---- contacts and notes ----------------------------------------------------
+
+
+def _editable_customer(request, pk) -> Customer:
+    customer = get_object_or_404(queries.customers_visible_to(request.user), pk=pk)
+    if not queries.can_edit(request.user, customer):
+        raise PermissionDenied
+    return customer
+
+
+@login_required
+def contact_create(request, pk):
+    customer = _editable_customer(request, pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_create(
+                actor=ui_actor(request), customer=customer, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Contact added."))
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/contact_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+def contact_edit(request, pk, contact_pk):
+    customer = _editable_customer(request, pk)
+    contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
+    if request.method == "POST":
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version", None)
+            try:
+                services.contact_update(
+                    actor=ui_actor(request), contact=contact, data=data, version=version
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except VersionConflict as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Contact saved."))
+                return redirect("customers:detail", pk=customer.pk)
+    else:
+        form = ContactForm(
+            initial={
+                "name": contact.name,
+                "title": contact.title,
+                "phones": "\n".join(contact.phones),
+                "email": contact.email,
+                "role": contact.role,
+                "is_primary": contact.is_primary,
+                "version": contact.version,
+            }
+        )
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": customer, "contact": contact},
+    )
+
+
+@require_POST
+@login_required
+def contact_delete(request, pk, contact_pk):
+    customer = _editable_customer(request, pk)
+    contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
+    services.contact_delete(actor=ui_actor(request), contact=contact)
+    messages.success(request, _("Contact removed."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@require_POST
+@login_required
+def note_create(request, pk):
+    customer = get_object_or_404(queries.customers_visible_to(request.user), pk=pk)
+    try:
+        services.note_create(
+            actor=ui_actor(request), customer=customer, body=request.POST.get("body")
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Note added."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@require_POST
+@login_required
+def note_delete(request, pk, note_pk):
+    customer = get_object_or_404(queries.customers_visible_to(request.user), pk=pk)
+    note = get_object_or_404(Note, pk=note_pk, customer=customer)
+    services.note_delete(actor=ui_actor(request), note=note)
+    messages.success(request, _("Note deleted."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+# ---- custom fields (admin) -------------------------------------------------
+
+
+def _admin(request):
+    if not roles.is_admin(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def custom_field_list(request):
+    _admin(request)
+    return render(
+        request,
+        "customers/custom_field_list.html",
+        {"definitions": CustomFieldDefinition.objects.all()},
+    )
+
+
+@login_required
+def custom_field_edit(request, pk=None):
+    _admin(request)
+    definition = get_object_or_404(CustomFieldDefinition, pk=pk) if pk else None
+    if request.method == "POST":
+        form = CustomFieldForm(request.POST)
+        if definition:
+            form.fields["key"].required = False
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                if definition:
+                    data.pop("key", None)
+                    if data.get("position") is None:
+                        data.pop("position")
+                    core_services.custom_field_update(
+                        actor=ui_actor(request), definition=definition, data=data
+                    )
+                else:
+                    if data.get("position") is None:
+                        data["position"] = 0
+                    core_services.custom_field_create(actor=ui_actor(request), data=data)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Custom field saved."))
+                return redirect("customers:custom_fields")
+    elif definition:
+        form = CustomFieldForm(
+            initial={
+                "key": definition.key,
+                "label": definition.label,
+                "field_type": definition.field_type,
+                "required": definition.required,
+                "choices": "\n".join(definition.choices),
+                "applies_to": definition.applies_to,
+                "help_text": definition.help_text,
+                "position": definition.position,
+            }
+        )
+        form.fields["key"].disabled = True
+        form.fields["field_type"].disabled = True
+    else:
+        form = CustomFieldForm()
+    return render(
+        request, "customers/custom_field_form.html", {"form": form, "definition": definition}
+    )
+
+
+@require_POST
+@login_required
+def custom_field_delete(request, pk):
+    _admin(request)
+    definition = get_object_or_404(CustomFieldDefinition, pk=pk)
+    core_services.custom_field_delete(actor=ui_actor(request), definition=definition)
+    messages.success(request, _("Custom field deleted; stored values are kept."))
+    return redirect("customers:custom_fields")
