@@ -78,3 +78,10 @@ def api(people):
 @pytest.fixture
 def admin_api(people):
     return api_client_for(people["admin"])
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings, request):
+    """Argon2 is deliberately slow; tests that are not about hashing use MD5."""
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

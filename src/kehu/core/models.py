@@ -2,9 +2,19 @@
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class UnicodeJSONEncoder(DjangoJSONEncoder):
+    """Stores Chinese as itself, not \\u escapes: readable in the database, and
+    a text match on a JSON array ("茶" in ["茶","酒"]) works on every backend."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 class Channel(models.TextChoices):
@@ -75,7 +85,7 @@ class ChangeLogEntry(models.Model):
     )
     channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.SYSTEM)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)
-    changes = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(default=dict, blank=True, encoder=UnicodeJSONEncoder)
     # The record's version after this change; a conflict names the fields changed since.
     version = models.PositiveIntegerField(null=True, blank=True)
 

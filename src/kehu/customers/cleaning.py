@@ -45,6 +45,7 @@ CHOICE_FIELDS = {
     "status": Status,
     "company_size": CompanySize,
 }
+OPTIONAL_CHOICES = {"gender", "source", "company_size"}
 MAX_PHONES = 10
 MAX_EMAILS = 10
 MAX_TAGS = 50
@@ -241,7 +242,9 @@ def clean_customer_input(data: dict, instance: Customer | None = None) -> dict:
     for field, choices in CHOICE_FIELDS.items():
         if field in data:
             value = clean_text(data[field])
-            if value not in choices.values:
+            if field in OPTIONAL_CHOICES and value == "":
+                cleaned[field] = ""
+            elif value not in choices.values:
                 errors[field] = [_("“%(value)s” is not a valid choice.") % {"value": value}]
             else:
                 cleaned[field] = value

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team
-from kehu.core.models import BusinessRecord
+from kehu.core.models import BusinessRecord, UnicodeJSONEncoder
 from kehu.core.normalize import format_phone
 
 LIVE = Q(deleted_at__isnull=True)
@@ -117,7 +117,9 @@ class Customer(BusinessRecord):
     tags = models.ManyToManyField(
         Tag, verbose_name=_("tags"), blank=True, related_name="customers", through="CustomerTag"
     )
-    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    custom_fields = models.JSONField(
+        _("custom fields"), default=dict, blank=True, encoder=UnicodeJSONEncoder
+    )
 
     class Meta:
         verbose_name = _("customer")

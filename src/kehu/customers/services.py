@@ -94,8 +94,12 @@ def resolve_owner_and_team(actor: Actor, cleaned: dict, data: dict, instance=Non
                 cleaned["team"] = team
     if errors:
         raise ValidationError(errors)
-    if instance is None and "owner" not in cleaned and user is not None:
-        cleaned["owner"] = user
+    creating_unowned = instance is None and cleaned.get("owner") is None
+    if creating_unowned and user is not None:
+        # A rep's new customer is theirs; an admin or manager may leave it unassigned
+        # only by saying so (owner: null).
+        if "owner" not in cleaned or roles.write_scope(user) == "own":
+            cleaned["owner"] = user
     owner = cleaned.get("owner", instance.owner if instance else None)
     if "owner" in cleaned and "team" not in cleaned and owner is not None:
         cleaned["team"] = owner.team

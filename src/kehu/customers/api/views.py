@@ -91,7 +91,10 @@ class CustomerViewSet(viewsets.ModelViewSet):
     @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
-        customer = self.get_object()
+        # Deleted records keep their history readable, as the recycle bin does.
+        customer = get_object_or_404(
+            queries.customers_visible_to(request.user, include_deleted=True), pk=pk
+        )
         entries = history_for(customer)[:200]
         return Response(
             [
