@@ -1,5 +1,6 @@
 """Kehu settings, read from environment variables (see docs/configuration.md)."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -132,10 +133,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("KEHU_STATIC_ROOT", VAR_DIR / "static"))
-try:
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it to exist
-except OSError:
-    pass
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

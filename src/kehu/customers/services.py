@@ -94,12 +94,11 @@ def resolve_owner_and_team(actor: Actor, cleaned: dict, data: dict, instance=Non
                 cleaned["team"] = team
     if errors:
         raise ValidationError(errors)
-    creating_unowned = instance is None and cleaned.get("owner") is None
-    if creating_unowned and user is not None:
-        # A rep's new customer is theirs; an admin or manager may leave it unassigned
-        # only by saying so (owner: null).
-        if "owner" not in cleaned or roles.write_scope(user) == "own":
-            cleaned["owner"] = user
+    # A rep's new customer is theirs; an admin or manager may leave it unassigned
+    # only by saying so (owner: null).
+    creating_unowned = instance is None and cleaned.get("owner") is None and user is not None
+    if creating_unowned and ("owner" not in cleaned or roles.write_scope(user) == "own"):
+        cleaned["owner"] = user
     owner = cleaned.get("owner", instance.owner if instance else None)
     if "owner" in cleaned and "team" not in cleaned and owner is not None:
         cleaned["team"] = owner.team
