@@ -208,3 +208,17 @@ def test_profile_language_switch(people):
     assert people["sales"].language == "zh-hans"
     bad = client.post("/account/profile/", {"language": "en", "time_zone": "Mars/Base"})
     assert "Unknown time zone" in bad.content.decode() or "时区" in bad.content.decode()
+
+
+def test_csv_export_follows_filters_and_escapes_formulas(people):
+    make_customer(owner=people["sales"], name="=HYPERLINK(1)", city="北京", phones=["+16502530000"])
+    make_customer(owner=people["sales"], name="李四", city="上海")
+    client = client_for(people["sales"])
+    response = client.get("/customers/export.csv", {"city": "北京"})
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    lines = text.splitlines()
+    assert len(lines) == 2  # header + one row
+    assert "'=HYPERLINK(1)" in lines[1] and "'+1 650" in lines[1]
+    assert "李四" not in text

@@ -2,8 +2,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from kehu.core.models import Channel, CustomFieldDefinition
 from kehu.core.paging import CappedPaginator
 
 from . import queries, services
+from .exports import customer_csv_rows
 from .filtersets import ORDERING_FIELDS, CustomerFilterSet, ordering_expressions
 from .forms import ContactForm, CustomerForm, CustomFieldForm, NoteForm, initial_from_customer
 from .models import Contact, Customer, Note, Tag
@@ -84,6 +86,18 @@ def _assignable_owners(user):
     if roles.can_assign_owner(user):
         return owners.filter(team_id=user.team_id)
     return owners.none()
+
+
+@login_required
+def customer_export(request):
+    """The list as CSV, with the filters, search and ordering of the page."""
+    filterset = CustomerFilterSet(request.GET or None, queryset=list_queryset(request))
+    queryset = filterset.qs if filterset.is_bound else list_queryset(request)
+    queryset = queryset.order_by(*ordering_expressions(request.GET.get("ordering")))
+    response = StreamingHttpResponse(customer_csv_rows(queryset), content_type="text/csv")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response
 
 
 @require_POST
