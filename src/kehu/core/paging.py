@@ -18,7 +18,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self):
         try:
-            capped = self.object_list[: self.count_cap + 1]
+            # Ordering is irrelevant to a count and would force a sort of every match.
+            capped = self.object_list.order_by()[: self.count_cap + 1]
             n = capped.count()
         except (AttributeError, TypeError):
             n = len(self.object_list)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
     path("bulk/", views.customer_bulk, name="bulk"),
+    path("filters/", views.customer_filters, name="filters"),
     path("export.csv", views.customer_export, name="export"),
     path("recycle-bin/", views.recycle_bin, name="recycle_bin"),
     path("fields/", views.custom_field_list, name="custom_fields"),

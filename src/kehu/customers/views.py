@@ -54,6 +54,7 @@ def customer_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     context = {
+        "active_filters": active_filters(filterset, request.GET),
         "filterset": filterset,
         "page": page,
         "paginator": paginator,
@@ -71,6 +72,37 @@ def customer_list(request):
     if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
+
+
+# Parameters that are not filters shown as chips.
+NON_FILTER_PARAMS = {"search", "ordering", "page", "page_size"}
+
+
+def active_filters(filterset, params) -> list[dict]:
+    """The filters in use, for chips and hidden inputs, without rendering the filter form
+    (rendering thirty widgets costs more than the query behind the page)."""
+    chips = []
+    for name in params:
+        if name in NON_FILTER_PARAMS or name not in filterset.filters:
+            continue
+        for value in params.getlist(name):
+            if value == "":
+                continue
+            remaining = params.copy()
+            remaining.setlist(name, [v for v in params.getlist(name) if v != value])
+            remaining.pop("page", None)
+            label = filterset.filters[name].label or name
+            chips.append(
+                {"name": name, "label": label, "value": value, "remove": remaining.urlencode()}
+            )
+    return chips
+
+
+@login_required
+def customer_filters(request):
+    """The filter panel, loaded when the user opens it."""
+    filterset = CustomerFilterSet(request.GET or None, queryset=Customer.objects.none())
+    return render(request, "customers/customer_list.html#filter-fields", {"filterset": filterset})
 
 
 def _without(query, key):
