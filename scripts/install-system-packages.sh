@@ -4,6 +4,7 @@
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

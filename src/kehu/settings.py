@@ -163,6 +163,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+FILTERS_EMPTY_CHOICE_LABEL = "—"
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Soft-deleted records stay in the recycle bin this many days before purge.

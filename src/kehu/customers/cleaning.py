@@ -200,8 +200,10 @@ def clean_money(value) -> decimal.Decimal | None:
         amount = decimal.Decimal(text)
     except (decimal.InvalidOperation, ValueError):
         raise ValidationError(_("Enter an amount."), code="invalid") from None
-    if not amount.is_finite() or amount < 0 or amount >= 10**16:
+    if not amount.is_finite() or amount < 0:
         raise ValidationError(_("Enter an amount of 0 or more."), code="invalid")
+    if amount >= 10**16:
+        raise ValidationError(_("The amount is too large."), code="invalid")
     return amount.quantize(decimal.Decimal("0.01"))
 
 

@@ -73,16 +73,36 @@ class CustomerFilterSet(filters.FilterSet):
     phone = filters.CharFilter(method="filter_phone", label=_("phone"))
     credit_code = filters.CharFilter(label=_("unified social credit code"))
     id_number = filters.CharFilter(label=_("resident ID number"))
-    created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
-    created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
-    updated_after = filters.DateFilter(field_name="updated_at", lookup_expr="date__gte")
-    updated_before = filters.DateFilter(field_name="updated_at", lookup_expr="date__lte")
-    birthday_after = filters.DateFilter(field_name="birthday", lookup_expr="gte")
-    birthday_before = filters.DateFilter(field_name="birthday", lookup_expr="lte")
-    employees_min = filters.NumberFilter(field_name="employees", lookup_expr="gte")
-    employees_max = filters.NumberFilter(field_name="employees", lookup_expr="lte")
-    revenue_min = filters.NumberFilter(field_name="annual_revenue", lookup_expr="gte")
-    revenue_max = filters.NumberFilter(field_name="annual_revenue", lookup_expr="lte")
+    created_after = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("created from")
+    )
+    created_before = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("created until")
+    )
+    updated_after = filters.DateFilter(
+        field_name="updated_at", lookup_expr="date__gte", label=_("updated from")
+    )
+    updated_before = filters.DateFilter(
+        field_name="updated_at", lookup_expr="date__lte", label=_("updated until")
+    )
+    birthday_after = filters.DateFilter(
+        field_name="birthday", lookup_expr="gte", label=_("birthday from")
+    )
+    birthday_before = filters.DateFilter(
+        field_name="birthday", lookup_expr="lte", label=_("birthday until")
+    )
+    employees_min = filters.NumberFilter(
+        field_name="employees", lookup_expr="gte", label=_("employees at least")
+    )
+    employees_max = filters.NumberFilter(
+        field_name="employees", lookup_expr="lte", label=_("employees at most")
+    )
+    revenue_min = filters.NumberFilter(
+        field_name="annual_revenue", lookup_expr="gte", label=_("annual revenue at least")
+    )
+    revenue_max = filters.NumberFilter(
+        field_name="annual_revenue", lookup_expr="lte", label=_("annual revenue at most")
+    )
 
     class Meta:
         model = Customer
@@ -125,8 +145,12 @@ def custom_field_filters(definitions) -> dict:
         name = f"cf_{d.key}"
         if d.field_type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.DATE):
             result[name] = filters.CharFilter(method=_range_method(d, "exact"), label=d.label)
-            result[name + "_min"] = filters.CharFilter(method=_range_method(d, "gte"))
-            result[name + "_max"] = filters.CharFilter(method=_range_method(d, "lte"))
+            result[name + "_min"] = filters.CharFilter(
+                method=_range_method(d, "gte"), label=_("%(label)s from") % {"label": d.label}
+            )
+            result[name + "_max"] = filters.CharFilter(
+                method=_range_method(d, "lte"), label=_("%(label)s until") % {"label": d.label}
+            )
         elif d.field_type == FieldType.BOOLEAN:
             result[name] = filters.BooleanFilter(method=_bool_method(d), label=d.label)
         elif d.field_type == FieldType.MULTICHOICE:

@@ -58,8 +58,12 @@ class CustomerForm(forms.Form):
         label=_("source"), choices=[("", "—"), *Source.choices], required=False
     )
     status = forms.ChoiceField(label=_("status"), choices=Status.choices)
-    owner = forms.ModelChoiceField(label=_("owner"), queryset=User.objects.none(), required=False)
-    team = forms.ModelChoiceField(label=_("team"), queryset=Team.objects.all(), required=False)
+    owner = forms.ModelChoiceField(
+        label=_("owner"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
+    team = forms.ModelChoiceField(
+        label=_("team"), queryset=Team.objects.all(), required=False, empty_label="—"
+    )
     tags = forms.CharField(label=_("tags"), required=False, help_text=_("Separated by commas."))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

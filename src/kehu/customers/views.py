@@ -6,6 +6,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kehu.accounts import roles
@@ -22,6 +23,7 @@ from .exports import customer_csv_rows
 from .filtersets import ORDERING_FIELDS, CustomerFilterSet, ordering_expressions
 from .forms import ContactForm, CustomerForm, CustomFieldForm, NoteForm, initial_from_customer
 from .models import Contact, Customer, Note, Tag
+from .presenters import ValueFormatter, change_rows, field_label
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -82,6 +84,12 @@ def active_filters(filterset, params) -> list[dict]:
     """The filters in use, for chips and hidden inputs, without rendering the filter form
     (rendering thirty widgets costs more than the query behind the page)."""
     chips = []
+    formatter = ValueFormatter()
+    for name in params:
+        for value in params.getlist(name):
+            if name in ("owner", "team") and value.isdigit():
+                formatter.note(name, int(value))
+    formatter.load()
     for name in params:
         if name in NON_FILTER_PARAMS or name not in filterset.filters:
             continue
@@ -92,8 +100,17 @@ def active_filters(filterset, params) -> list[dict]:
             remaining.setlist(name, [v for v in params.getlist(name) if v != value])
             remaining.pop("page", None)
             label = filterset.filters[name].label or name
+            shown = formatter.format(
+                name, int(value) if value.isdigit() and name in ("owner", "team") else value
+            )
             chips.append(
-                {"name": name, "label": label, "value": value, "remove": remaining.urlencode()}
+                {
+                    "name": name,
+                    "label": label,
+                    "value": value,
+                    "shown": shown,
+                    "remove": remaining.urlencode(),
+                }
             )
     return chips
 
@@ -146,18 +163,31 @@ def customer_bulk(request):
             if not names:
                 raise ValidationError(_("Enter a tag."))
             n = services.customers_bulk_tag(actor=ui_actor(request), customer_ids=ids, add=names)
-            messages.success(request, _("Tagged %(n)s customers.") % {"n": n})
+            messages.success(
+                request, ngettext("Tagged %(n)s customer.", "Tagged %(n)s customers.", n) % {"n": n}
+            )
         elif action == "untag":
             names = [t for t in request.POST.get("tag", "").split(",") if t.strip()]
             n = services.customers_bulk_tag(actor=ui_actor(request), customer_ids=ids, remove=names)
-            messages.success(request, _("Removed the tag from %(n)s customers.") % {"n": n})
+            messages.success(
+                request,
+                ngettext(
+                    "Removed the tag from %(n)s customer.",
+                    "Removed the tag from %(n)s customers.",
+                    n,
+                )
+                % {"n": n},
+            )
         elif action == "reassign":
             if not roles.can_assign_owner(request.user):
                 raise PermissionDenied
             n = services.customers_bulk_reassign(
                 actor=ui_actor(request), customer_ids=ids, owner_id=request.POST.get("owner")
             )
-            messages.success(request, _("Reassigned %(n)s customers.") % {"n": n})
+            messages.success(
+                request,
+                ngettext("Reassigned %(n)s customer.", "Reassigned %(n)s customers.", n) % {"n": n},
+            )
         else:
             messages.error(request, _("Choose an action."))
     except ValidationError as exc:
@@ -175,7 +205,7 @@ def customer_detail(request, pk):
         customer = queries.customer_for_detail(request.user, pk)
     except Customer.DoesNotExist:
         raise Http404 from None
-    history = history_for(customer)[:50]
+    history = change_rows(list(history_for(customer)[:50]))
     definitions = definitions_for(customer.kind)
     custom_values = [
         (d, customer.custom_fields.get(d.key))
@@ -245,7 +275,7 @@ def customer_edit(request, pk):
                 customer.refresh_from_db()
                 conflict = {
                     "message": str(exc),
-                    "fields": exc.changed_fields,
+                    "fields": [field_label(f) for f in exc.changed_fields],
                     "current": customer,
                     "version": exc.current_version,
                 }
