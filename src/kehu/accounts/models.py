@@ -55,3 +55,20 @@ class User(AbstractUser):
     @property
     def is_admin_role(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept briefly to slow down password guessing."""
+
+    username = models.CharField(max_length=150)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"]),
+            models.Index(fields=["ip_address", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -5,19 +7,53 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import roles, services
 from .forms import LoginForm, ProfileForm, TeamForm, UserCreateForm, UserEditForm
-from .models import Team, User
+from .models import LoginFailure, Team, User
+
+
+LOGIN_WINDOW = datetime.timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 10
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def too_many_failures(username: str, ip: str | None) -> bool:
+    since = timezone.now() - LOGIN_WINDOW
+    recent = LoginFailure.objects.filter(at__gte=since)
+    by_name = recent.filter(username=username.lower()).count()
+    by_ip = recent.filter(ip_address=ip).count() if ip else 0
+    return by_name >= LOGIN_MAX_FAILURES or by_ip >= LOGIN_MAX_FAILURES * 3
 
 
 class KehuLoginView(auth_views.LoginView):
+    """Login with throttling: 10 failures for a name, or 30 from an address, in 15 minutes
+    lock further attempts for the rest of the window, whatever the password."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = (request.POST.get("username") or "").strip()
+        if too_many_failures(username, client_ip(request)):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("Too many failed sign-ins. Wait 15 minutes and try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        username = (self.request.POST.get("username") or "").strip().lower()[:150]
+        LoginFailure.objects.create(username=username, ip_address=client_ip(self.request))
+        LoginFailure.objects.filter(at__lt=timezone.now() - LOGIN_WINDOW * 4).delete()
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)
