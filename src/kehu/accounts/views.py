@@ -15,7 +15,6 @@ from . import roles, services
 from .forms import LoginForm, ProfileForm, TeamForm, UserCreateForm, UserEditForm
 from .models import LoginFailure, Team, User
 
-
 LOGIN_WINDOW = datetime.timedelta(minutes=15)
 LOGIN_MAX_FAILURES = 10
 

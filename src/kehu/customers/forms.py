@@ -154,7 +154,7 @@ def initial_from_customer(customer) -> dict:
         for name in CustomerForm.base_fields
         if name not in ("phones", "emails", "tags", "owner", "team", "birthday")
     }
-    initial["phones"] = "\n".join(customer.phones)
+    initial["phones"] = "\n".join(customer.phones_display)
     initial["emails"] = "\n".join(customer.emails)
     initial["tags"] = ", ".join(t.name for t in customer.tags.all())
     initial["owner"] = customer.owner_id

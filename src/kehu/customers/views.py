@@ -250,7 +250,11 @@ def customer_create(request):
         else:
             messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
             return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/customer_form.html", {"form": form, "creating": True})
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "creating": True, **kind_field_groups()},
+    )
 
 
 @login_required
@@ -292,7 +296,7 @@ def customer_edit(request, pk):
     return render(
         request,
         "customers/customer_form.html",
-        {"form": form, "customer": customer, "conflict": conflict},
+        {"form": form, "customer": customer, "conflict": conflict, **kind_field_groups()},
         status=409 if conflict else 200,
     )
 
@@ -335,6 +339,16 @@ def customer_restore(request, pk):
     services.customer_restore(actor=ui_actor(request), customer=customer)
     messages.success(request, _("“%(name)s” is restored.") % {"name": customer.name})
     return redirect("customers:detail", pk=customer.pk)
+
+
+def kind_field_groups() -> dict:
+    """Which form fields belong to one kind only, so the form can hide the others."""
+    person = list(CustomerForm.PERSON_ONLY)
+    organization = list(CustomerForm.ORGANIZATION_ONLY)
+    for definition in CustomFieldDefinition.objects.exclude(applies_to="both"):
+        target = person if definition.applies_to == "person" else organization
+        target.append(f"cf_{definition.key}")
+    return {"person_only": person, "organization_only": organization}
 
 
 # ---- contacts and notes ----------------------------------------------------
@@ -389,7 +403,7 @@ def contact_edit(request, pk, contact_pk):
             initial={
                 "name": contact.name,
                 "title": contact.title,
-                "phones": "\n".join(contact.phones),
+                "phones": "\n".join(contact.phones_display),
                 "email": contact.email,
                 "role": contact.role,
                 "is_primary": contact.is_primary,
