@@ -258,3 +258,46 @@ def test_openapi_schema_and_docs(admin_api):
     assert "/api/customers/" in paths and "/api/customers/{id}/" in paths
     docs = admin_api.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_addresses_through_the_api(api, people):
+    customer = make_customer(owner=people["sales"], name="多地址客户")
+    created = api["sales"].post(
+        "/api/addresses/",
+        {
+            "customer": customer.pk,
+            "kind": "shipping",
+            "province": "浙江省",
+            "city": "杭州市",
+            "street": "文三路 1 号",
+            "phone": "0571 8888 6666",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["phone"] == "+8657188886666" and body["version"] == 1
+    empty = api["sales"].post(
+        "/api/addresses/", {"customer": customer.pk, "kind": "home"}, format="json"
+    )
+    assert empty.status_code == 400 and "street" in empty.json()
+    bad_kind = api["sales"].post(
+        "/api/addresses/", {"customer": customer.pk, "kind": "moon", "city": "x"}, format="json"
+    )
+    assert bad_kind.status_code == 400 and "kind" in bad_kind.json()
+    url = f"/api/addresses/{body['id']}/"
+    assert (
+        api["sales"].patch(url, {"city": "宁波市", "version": 1}, format="json").status_code == 200
+    )
+    assert (
+        api["sales"].patch(url, {"city": "温州市", "version": 1}, format="json").status_code == 409
+    )
+    assert api["sales_west"].get(url).status_code == 404
+    assert api["analyst"].patch(url, {"city": "x", "version": 2}, format="json").status_code == 403
+    assert api["sales"].delete(url).status_code == 204
+    history = api["sales"].get(f"/api/customers/{customer.pk}/history/").json()
+    assert [e["action"] for e in history if e["object_type"] == "address"] == [
+        "delete",
+        "update",
+        "create",
+    ]

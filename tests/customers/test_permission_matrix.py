@@ -57,6 +57,10 @@ def test_api_matrix(people, role, relation):
     assert patch.status_code == (200 if can_write else 403 if can_read else 404)
     contact = api.post("/api/contacts/", {"customer": customer.pk, "name": "联系人"}, format="json")
     assert contact.status_code == (201 if can_write else 403 if can_read else 400)
+    address = api.post(
+        "/api/addresses/", {"customer": customer.pk, "kind": "office", "city": "某市"}, format="json"
+    )
+    assert address.status_code == (201 if can_write else 403 if can_read else 400)
     tagged = api.post(
         "/api/customers/bulk-tag/", {"ids": [customer.pk], "add": ["矩阵"]}, format="json"
     )
@@ -97,6 +101,7 @@ def test_page_matrix(people, role, relation):
     edit_status = 200 if can_write else 403 if can_read else 404
     assert client.get(f"{base}edit/").status_code == edit_status
     assert client.get(f"{base}contacts/new/").status_code == edit_status
+    assert client.get(f"{base}addresses/new/").status_code == edit_status
     note = client.post(f"{base}notes/", {"body": "看过"})
     can_note = can_write or (can_read and role == "support")
     assert note.status_code == (302 if can_note else 403 if can_read else 404)

@@ -222,3 +222,17 @@ def test_csv_export_follows_filters_and_escapes_formulas(people):
     assert len(lines) == 2  # header + one row
     assert "'=HYPERLINK(1)" in lines[1] and "'+1 650" in lines[1]
     assert "李四" not in text
+
+
+def test_addresses_on_the_customer_page(people):
+    customer = make_customer(owner=people["sales"], name="多地址")
+    client = client_for(people["sales"])
+    bad = client.post(f"/customers/{customer.pk}/addresses/new/", {"kind": "home"})
+    assert bad.status_code == 200 and "at least a city or a street" in bad.content.decode()
+    ok = client.post(
+        f"/customers/{customer.pk}/addresses/new/",
+        {"kind": "shipping", "city": "深圳市", "street": "科技园 8 号", "recipient": "王收"},
+    )
+    assert ok.status_code == 302
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "科技园 8 号" in page and "王收" in page and "Shipping" in page

@@ -10,7 +10,7 @@ from kehu.accounts.models import Team, User
 from kehu.core.custom_fields import definitions_for
 from kehu.core.models import FieldType
 
-from .models import CompanySize, Gender, Kind, Source, Status
+from .models import AddressKind, CompanySize, Gender, Kind, Source, Status
 
 LIST_HELP = _("One per line, or separated by commas or semicolons.")
 
@@ -176,6 +176,24 @@ class ContactForm(forms.Form):
     email = forms.CharField(label=_("email"), required=False)
     role = forms.CharField(label=_("role"), required=False)
     is_primary = forms.BooleanField(label=_("primary contact"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        for key, messages in exc.message_dict.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)
+
+
+class AddressForm(forms.Form):
+    kind = forms.ChoiceField(label=_("address type"), choices=AddressKind.choices)
+    province = forms.CharField(label=_("province"), required=False)
+    city = forms.CharField(label=_("city"), required=False)
+    district = forms.CharField(label=_("district"), required=False)
+    street = forms.CharField(label=_("street address"), required=False)
+    postal_code = forms.CharField(label=_("postal code"), required=False)
+    country = forms.CharField(label=_("country"), required=False, initial="CN")
+    recipient = forms.CharField(label=_("recipient"), required=False)
+    phone = forms.CharField(label=_("phone"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def add_service_errors(self, exc: ValidationError) -> None:

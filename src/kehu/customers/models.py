@@ -219,6 +219,47 @@ class Contact(BusinessRecord):
         return [format_phone(p) for p in self.phones]
 
 
+class AddressKind(models.TextChoices):
+    OFFICE = "office", _("Office")
+    SHIPPING = "shipping", _("Shipping")
+    BILLING = "billing", _("Billing")
+    HOME = "home", _("Home")
+    BRANCH = "branch", _("Branch")
+    OTHER = "other", _("Other")
+
+
+class Address(BusinessRecord):
+    """A further address of a customer; the customer's own address fields hold the main one."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses"
+    )
+    kind = models.CharField(
+        _("address type"), max_length=10, choices=AddressKind.choices, default=AddressKind.OFFICE
+    )
+    country = models.CharField(_("country"), max_length=2, default="CN", blank=True)
+    province = models.CharField(_("province"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    district = models.CharField(_("district"), max_length=50, blank=True)
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+    recipient = models.CharField(_("recipient"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        indexes = [models.Index(fields=["customer"], name="address_customer", condition=LIVE)]
+
+    def __str__(self):
+        return " ".join(p for p in (self.province, self.city, self.district, self.street) if p)
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone) if self.phone else ""
+
+
 class Note(BusinessRecord):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="notes"

@@ -11,7 +11,7 @@ from kehu.accounts.models import Team, User
 from kehu.core.models import CustomFieldDefinition
 from kehu.core.normalize import format_phone
 
-from .models import Contact, Customer, Note
+from .models import Address, Contact, Customer, Note
 
 
 def field_label(name: str, model=Customer) -> str:
@@ -82,7 +82,9 @@ def change_rows(entries, model=Customer) -> list[dict]:
     formatter.load()
     result = []
     for entry in entries:
-        entry_model = {"contact": Contact, "note": Note}.get(entry.content_type.model, model)
+        entry_model = {"contact": Contact, "note": Note, "address": Address}.get(
+            entry.content_type.model, model
+        )
         formatter.model = entry_model
         rows = []
         for name, (before, after) in sorted((entry.changes or {}).items()):

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from kehu.accounts import roles
 from kehu.core.pinyin import query_key
 
-from .models import Contact, Customer, CustomerSearchKey, CustomerTag, Note, Tag
+from .models import Address, Contact, Customer, CustomerSearchKey, CustomerTag, Note, Tag
 
 PREFIX_END = "\U0010ffff"
 
@@ -110,6 +110,10 @@ def customer_for_detail(user, pk: int) -> Customer:
 
 def contacts_of(customer: Customer) -> QuerySet:
     return Contact.objects.filter(customer=customer)
+
+
+def addresses_of(customer: Customer) -> QuerySet:
+    return Address.objects.filter(customer=customer)
 
 
 def notes_of(customer: Customer) -> QuerySet:

@@ -17,12 +17,26 @@ from kehu.accounts.models import Team, User
 from kehu.core.changelog import Actor, diff, log_change, snapshot
 from kehu.core.errors import VersionConflict
 from kehu.core.models import ChangeAction, ChangeLogEntry
-from kehu.core.normalize import clean_text, normalize_email, phone_national_digits
+from kehu.core.normalize import (
+    clean_text,
+    normalize_email,
+    normalize_phone,
+    phone_national_digits,
+)
 from kehu.core.pinyin import email_keys, minimal_keys, phone_keys, pinyin_full, text_keys
 
 from . import queries
 from .cleaning import EDITABLE_FIELDS, clean_customer_input, clean_phones
-from .models import Contact, Customer, CustomerSearchKey, CustomerTag, Note, Tag
+from .models import (
+    Address,
+    AddressKind,
+    Contact,
+    Customer,
+    CustomerSearchKey,
+    CustomerTag,
+    Note,
+    Tag,
+)
 
 CONTACT_FIELDS = ["name", "title", "phones", "email", "role", "is_primary"]
 
@@ -415,6 +429,110 @@ def contact_delete(*, actor: Actor, contact: Contact) -> None:
         contact.save(update_fields=["deleted_at", "deleted_by", "version"])
         refresh_search_keys(contact.customer)
         log_change(contact, ChangeAction.DELETE, actor, parent=contact.customer)
+
+
+# ---- addresses -------------------------------------------------------------
+
+ADDRESS_FIELDS = [
+    "kind",
+    "country",
+    "province",
+    "city",
+    "district",
+    "street",
+    "postal_code",
+    "recipient",
+    "phone",
+]
+ADDRESS_TEXT = {
+    "country": 2,
+    "province": 50,
+    "city": 50,
+    "district": 50,
+    "street": 200,
+    "postal_code": 12,
+    "recipient": 100,
+}
+
+
+def clean_address_input(data: dict, instance: Address | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    for field, max_length in ADDRESS_TEXT.items():
+        if field in data:
+            text = clean_text(data[field])
+            if len(text) > max_length:
+                errors[field] = [_("At most %(n)s characters.") % {"n": max_length}]
+            cleaned[field] = text.upper() if field == "country" else text
+    if "kind" in data:
+        if data["kind"] not in AddressKind.values:
+            errors["kind"] = [_("“%(value)s” is not a valid choice.") % {"value": data["kind"]}]
+        else:
+            cleaned["kind"] = data["kind"]
+    if data.get("phone") not in (None, ""):
+        try:
+            cleaned["phone"] = normalize_phone(str(data["phone"]))
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+    elif "phone" in data:
+        cleaned["phone"] = ""
+
+    def current(field):
+        return cleaned.get(field, getattr(instance, field, "") if instance else "")
+
+    if not any(current(f) for f in ("province", "city", "district", "street")):
+        errors.setdefault("street", []).append(_("An address needs at least a city or a street."))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def address_create(*, actor: Actor, customer: Customer, data: dict) -> Address:
+    _check_customer_editable(actor, customer)
+    cleaned = clean_address_input(data)
+    with transaction.atomic():
+        address = Address.objects.create(customer=customer, **cleaned)
+        after = {k: v for k, v in snapshot(address, ADDRESS_FIELDS).items() if v not in ("", None)}
+        log_change(
+            address, ChangeAction.CREATE, actor, {k: [None, v] for k, v in after.items()}, customer
+        )
+    return address
+
+
+def address_update(*, actor: Actor, address: Address, data: dict, version) -> Address:
+    _check_customer_editable(actor, address.customer)
+    cleaned = clean_address_input(data, instance=address)
+    with transaction.atomic():
+        current = Address.objects.select_for_update().get(pk=address.pk)
+        if version is not None and str(current.version) != str(version):
+            raise VersionConflict(current.version)
+        before = snapshot(current, ADDRESS_FIELDS)
+        for field, value in cleaned.items():
+            setattr(current, field, value)
+        changes = diff(before, snapshot(current, ADDRESS_FIELDS))
+        if changes:
+            current.version += 1
+            current.updated_at = timezone.now()
+            current.save()
+            log_change(current, ChangeAction.UPDATE, actor, changes, current.customer)
+    return current
+
+
+def address_delete(*, actor: Actor, address: Address) -> None:
+    _check_customer_editable(actor, address.customer)
+    with transaction.atomic():
+        address.deleted_at = timezone.now()
+        address.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
+        address.version += 1
+        address.save(update_fields=["deleted_at", "deleted_by", "version"])
+        last = snapshot(address, ADDRESS_FIELDS)
+        log_change(
+            address,
+            ChangeAction.DELETE,
+            actor,
+            {k: [v, None] for k, v in last.items() if v},
+            address.customer,
+        )
 
 
 # ---- notes -----------------------------------------------------------------

@@ -21,6 +21,11 @@ urlpatterns = [
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("<int:pk>/contacts/<int:contact_pk>/", views.contact_edit, name="contact_edit"),
     path("<int:pk>/contacts/<int:contact_pk>/delete/", views.contact_delete, name="contact_delete"),
+    path("<int:pk>/addresses/new/", views.address_edit, name="address_create"),
+    path("<int:pk>/addresses/<int:address_pk>/", views.address_edit, name="address_edit"),
+    path(
+        "<int:pk>/addresses/<int:address_pk>/delete/", views.address_delete, name="address_delete"
+    ),
     path("<int:pk>/notes/", views.note_create, name="note_create"),
     path("<int:pk>/notes/<int:note_pk>/delete/", views.note_delete, name="note_delete"),
 ]

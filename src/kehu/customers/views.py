@@ -21,8 +21,15 @@ from kehu.core.paging import CappedPaginator
 from . import queries, services
 from .exports import customer_csv_rows
 from .filtersets import ORDERING_FIELDS, CustomerFilterSet, ordering_expressions
-from .forms import ContactForm, CustomerForm, CustomFieldForm, NoteForm, initial_from_customer
-from .models import Contact, Customer, Note, Tag
+from .forms import (
+    AddressForm,
+    ContactForm,
+    CustomerForm,
+    CustomFieldForm,
+    NoteForm,
+    initial_from_customer,
+)
+from .models import Address, Contact, Customer, Note, Tag
 from .presenters import ValueFormatter, change_rows, field_label
 
 PAGE_SIZES = (25, 50, 100)
@@ -215,6 +222,7 @@ def customer_detail(request, pk):
     context = {
         "customer": customer,
         "contacts": list(queries.contacts_of(customer)),
+        "addresses": list(queries.addresses_of(customer)),
         "notes": list(queries.notes_of(customer)[:50]),
         "history": history,
         "custom_values": custom_values,
@@ -424,6 +432,57 @@ def contact_delete(request, pk, contact_pk):
     contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
     services.contact_delete(actor=ui_actor(request), contact=contact)
     messages.success(request, _("Contact removed."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@login_required
+def address_edit(request, pk, address_pk=None):
+    customer = _editable_customer(request, pk)
+    address = get_object_or_404(Address, pk=address_pk, customer=customer) if address_pk else None
+    if request.method == "POST":
+        form = AddressForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version", None)
+            try:
+                if address:
+                    services.address_update(
+                        actor=ui_actor(request), address=address, data=data, version=version
+                    )
+                else:
+                    services.address_create(actor=ui_actor(request), customer=customer, data=data)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except VersionConflict as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Address saved."))
+                return redirect("customers:detail", pk=customer.pk)
+    elif address:
+        form = AddressForm(
+            initial={
+                **{f: getattr(address, f) for f in services.ADDRESS_TEXT},
+                "kind": address.kind,
+                "phone": address.phone_display,
+                "version": address.version,
+            }
+        )
+    else:
+        form = AddressForm()
+    return render(
+        request,
+        "customers/address_form.html",
+        {"form": form, "customer": customer, "address": address},
+    )
+
+
+@require_POST
+@login_required
+def address_delete(request, pk, address_pk):
+    customer = _editable_customer(request, pk)
+    address = get_object_or_404(Address, pk=address_pk, customer=customer)
+    services.address_delete(actor=ui_actor(request), address=address)
+    messages.success(request, _("Address removed."))
     return redirect("customers:detail", pk=customer.pk)
 
 

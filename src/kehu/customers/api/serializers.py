@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from kehu.core.models import CustomFieldDefinition
 
-from ..models import Contact, Customer, Kind, Note, Tag
+from ..models import Address, Contact, Customer, Kind, Note, Tag
 
 CUSTOMER_READ_FIELDS = [
     "id",
@@ -94,6 +94,28 @@ class ContactSerializer(serializers.ModelSerializer):
             "email",
             "role",
             "is_primary",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "version", "created_at", "updated_at"]
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Address
+        fields = [
+            "id",
+            "customer",
+            "kind",
+            "country",
+            "province",
+            "city",
+            "district",
+            "street",
+            "postal_code",
+            "recipient",
+            "phone",
             "version",
             "created_at",
             "updated_at",

@@ -5,6 +5,7 @@ from . import views
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("addresses", views.AddressViewSet, basename="address")
 router.register("notes", views.NoteViewSet, basename="note")
 router.register("tags", views.TagViewSet, basename="tag")
 router.register("custom-fields", views.CustomFieldDefinitionViewSet, basename="customfield")

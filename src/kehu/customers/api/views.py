@@ -17,8 +17,9 @@ from kehu.core.models import CustomFieldDefinition
 
 from .. import queries, services
 from ..filtersets import CustomerFilterSet, ordering_expressions
-from ..models import Contact, Customer, Note, Tag
+from ..models import Address, Contact, Customer, Note, Tag
 from .serializers import (
+    AddressSerializer,
     ContactSerializer,
     CustomerSerializer,
     CustomerWriteSerializer,
@@ -223,6 +224,33 @@ class ContactViewSet(CustomerChildViewSet):
 
     def perform_destroy(self, instance):
         services.contact_delete(actor=api_actor(self.request), contact=instance)
+
+
+class AddressViewSet(CustomerChildViewSet):
+    serializer_class = AddressSerializer
+    filterset_fields = ["customer", "kind"]
+
+    def get_queryset(self):
+        return Address.objects.filter(customer__in=self.visible_customer_ids()).order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        data = request_object(request)
+        address = services.address_create(
+            actor=api_actor(request), customer=self.customer_from_body(data), data=data
+        )
+        return Response(self.get_serializer(address).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        address = self.get_object()
+        data = dict(request_object(request))
+        data.pop("customer", None)
+        address = services.address_update(
+            actor=api_actor(request), address=address, data=data, version=data.pop("version", None)
+        )
+        return Response(self.get_serializer(address).data)
+
+    def perform_destroy(self, instance):
+        services.address_delete(actor=api_actor(self.request), address=instance)
 
 
 class NoteViewSet(CustomerChildViewSet):
