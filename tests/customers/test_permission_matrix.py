@@ -58,7 +58,9 @@ def test_api_matrix(people, role, relation):
     contact = api.post("/api/contacts/", {"customer": customer.pk, "name": "联系人"}, format="json")
     assert contact.status_code == (201 if can_write else 403 if can_read else 400)
     address = api.post(
-        "/api/addresses/", {"customer": customer.pk, "kind": "office", "city": "某市"}, format="json"
+        "/api/addresses/",
+        {"customer": customer.pk, "kind": "office", "city": "某市"},
+        format="json",
     )
     assert address.status_code == (201 if can_write else 403 if can_read else 400)
     tagged = api.post(
