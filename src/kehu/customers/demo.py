@@ -10,6 +10,7 @@ service-layer rules; tests check samples against the validators.
 """
 
 import datetime
+import functools
 import json
 import multiprocessing
 import os
@@ -17,6 +18,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import phonenumbers
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
@@ -312,7 +314,7 @@ class Generator:
             syllables = ()
         domain = _domain(name)
         if rng.random() < 0.5:
-            digits = 8 if len(area_code) == 2 else 7
+            digits = local_number_length(area_code)
             phones.insert(0, f"+86{area_code}{rng.randint(2 * 10 ** (digits - 1), 10**digits - 1)}")
         size, low, high = rng.choice(SIZES)
         employees = rng.randint(low, high)
@@ -403,6 +405,13 @@ class Generator:
         n = 1 if rng.random() < 0.35 else 2
         given = "".join(rng.choice(words.GIVEN_CHARS) for _ in range(n))
         return surname + given, surname_syllables(surname) + pinyin_syllables(given)
+
+
+@functools.cache
+def local_number_length(area_code: str) -> int:
+    """Most Chinese cities dial 8 local digits, some smaller ones 7; ask phonenumbers."""
+    number = phonenumbers.parse(f"+86{area_code}22345678", None)
+    return 8 if phonenumbers.is_valid_number(number) else 7
 
 
 def _domain(name: str) -> str:
