@@ -7,8 +7,6 @@ from django.utils.translation import gettext as _
 
 from kehu.core.custom_fields import definitions_for
 
-from .models import Customer
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -73,6 +71,3 @@ def customer_csv_rows(queryset) -> Iterator[str]:
     rows = queryset.select_related("owner", "team").prefetch_related("tags")
     for customer in rows.iterator(chunk_size=2000):
         yield writer.writerow([safe_cell(get(customer)) for _key, _label, get in columns])
-
-
-__all__ = ["Customer", "customer_csv_rows"]

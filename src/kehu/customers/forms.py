@@ -143,9 +143,7 @@ def custom_form_field(definition) -> forms.Field:
         )
     if ftype == FieldType.DATE:
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    field = forms.CharField(**common)
-    field.widget.attrs["data-required"] = "1" if definition.required else "0"
-    return field
+    return forms.CharField(**common)
 
 
 def initial_from_customer(customer) -> dict:

@@ -7,6 +7,7 @@ these; nothing else writes these tables.
 
 import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
 from kehu.accounts.models import Team, User
-from kehu.core.changelog import Actor, diff, log_change, snapshot
+from kehu.core.changelog import Actor, diff, history_for, log_change, snapshot
 from kehu.core.errors import VersionConflict
 from kehu.core.models import ChangeAction, ChangeLogEntry
 from kehu.core.normalize import (
@@ -221,17 +222,16 @@ def customer_update(*, actor: Actor, customer: Customer, data: dict, version) ->
 
 
 def fields_changed_since(customer: Customer, version: int) -> list[str]:
-    entries = queries_history(customer).filter(version__gt=version)
+    """Fields the customer's own change log entries touched after ``version``."""
+    entries = ChangeLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer),
+        object_id=customer.pk,
+        version__gt=version,
+    )
     fields: set[str] = set()
     for changes in entries.values_list("changes", flat=True):
         fields.update(changes.keys())
     return sorted(fields)
-
-
-def queries_history(customer):
-    from kehu.core.changelog import history_for
-
-    return history_for(customer).filter(object_id=customer.pk, parent_id__isnull=True)
 
 
 def customer_delete(*, actor: Actor, customer: Customer) -> None:
@@ -589,9 +589,4 @@ def note_delete(*, actor: Actor, note: Note) -> None:
 
 
 def history_entries(customer: Customer):
-    from kehu.core.changelog import history_for
-
     return history_for(customer)
-
-
-__all__ = ["ChangeLogEntry"]

@@ -1,5 +1,3 @@
-from django.core.paginator import Paginator
-from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
 from kehu.core.paging import CappedPaginator
@@ -20,6 +18,3 @@ class KehuPagination(PageNumberPagination):
         response = super().get_paginated_response(data)
         response.data["count_is_exact"] = self.page.paginator.count_is_exact
         return response
-
-
-__all__ = ["KehuPagination", "Paginator", "cached_property"]
