@@ -12,6 +12,16 @@ from kehu.core.models import FieldType
 
 from .models import AddressKind, CompanySize, Gender, Kind, Source, Status
 
+
+class ServiceErrorsMixin:
+    """Shows a service's ValidationError on the form's fields (or above it)."""
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        for key, messages in exc.message_dict.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)
+
+
 LIST_HELP = _("One per line, or separated by commas or semicolons.")
 
 
@@ -167,7 +177,7 @@ def initial_from_customer(customer) -> dict:
     return initial
 
 
-class ContactForm(forms.Form):
+class ContactForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(label=_("name"))
     title = forms.CharField(label=_("title"), required=False)
     phones = forms.CharField(label=_("phones"), required=False, help_text=LIST_HELP)
@@ -176,13 +186,8 @@ class ContactForm(forms.Form):
     is_primary = forms.BooleanField(label=_("primary contact"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def add_service_errors(self, exc: ValidationError) -> None:
-        for key, messages in exc.message_dict.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
 
-
-class AddressForm(forms.Form):
+class AddressForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("address type"), choices=AddressKind.choices)
     province = forms.CharField(label=_("province"), required=False)
     city = forms.CharField(label=_("city"), required=False)
@@ -194,17 +199,12 @@ class AddressForm(forms.Form):
     phone = forms.CharField(label=_("phone"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def add_service_errors(self, exc: ValidationError) -> None:
-        for key, messages in exc.message_dict.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
-
 
 class NoteForm(forms.Form):
     body = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class CustomFieldForm(forms.Form):
+class CustomFieldForm(ServiceErrorsMixin, forms.Form):
     key = forms.CharField(label=_("key"), max_length=50)
     label = forms.CharField(label=_("label"), max_length=100)
     field_type = forms.ChoiceField(label=_("type"), choices=FieldType.choices)
@@ -224,8 +224,3 @@ class CustomFieldForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["applies_to"].choices = AppliesTo.choices
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        for key, messages in exc.message_dict.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)

@@ -380,55 +380,77 @@ def _check_customer_editable(actor: Actor, customer: Customer) -> None:
         raise PermissionDenied(_("You may not edit this customer."))
 
 
-def contact_create(*, actor: Actor, customer: Customer, data: dict) -> Contact:
+def _child_create(actor: Actor, customer: Customer, model, cleaned: dict, fields, after=None):
+    """Create a record that belongs to a customer; logged on the customer's history."""
     _check_customer_editable(actor, customer)
-    cleaned = clean_contact_input(data)
     with transaction.atomic():
-        if cleaned.get("is_primary"):
-            Contact.objects.filter(customer=customer, is_primary=True).update(is_primary=False)
-        contact = Contact.objects.create(customer=customer, **cleaned)
-        refresh_search_keys(customer)
-        after = {k: v for k, v in snapshot(contact, CONTACT_FIELDS).items() if v not in ("", [])}
+        record = model.objects.create(customer=customer, **cleaned)
+        if after:
+            after(record)
+        values = {k: v for k, v in snapshot(record, fields).items() if v not in ("", None, [])}
         log_change(
-            contact, ChangeAction.CREATE, actor, {k: [None, v] for k, v in after.items()}, customer
+            record, ChangeAction.CREATE, actor, {k: [None, v] for k, v in values.items()}, customer
         )
-    return contact
+    return record
 
 
-def contact_update(*, actor: Actor, contact: Contact, data: dict, version) -> Contact:
-    _check_customer_editable(actor, contact.customer)
-    cleaned = clean_contact_input(data, instance=contact)
+def _child_update(actor: Actor, record, cleaned: dict, fields, version, after=None):
+    """Apply ``cleaned`` to a customer's record; a stale ``version`` raises VersionConflict."""
+    _check_customer_editable(actor, record.customer)
     with transaction.atomic():
-        current = Contact.objects.select_for_update().get(pk=contact.pk)
+        current = type(record).objects.select_for_update().get(pk=record.pk)
         if version is not None and str(current.version) != str(version):
             raise VersionConflict(current.version)
-        before = snapshot(current, CONTACT_FIELDS)
+        before = snapshot(current, fields)
         for field, value in cleaned.items():
             setattr(current, field, value)
-        changes = diff(before, snapshot(current, CONTACT_FIELDS))
-        if not changes:
-            return current
-        if cleaned.get("is_primary"):
-            Contact.objects.filter(customer_id=current.customer_id, is_primary=True).exclude(
-                pk=current.pk
-            ).update(is_primary=False)
-        current.version += 1
-        current.updated_at = timezone.now()
-        current.save()
-        refresh_search_keys(current.customer)
-        log_change(current, ChangeAction.UPDATE, actor, changes, current.customer)
+        changes = diff(before, snapshot(current, fields))
+        if changes:
+            current.version += 1
+            current.updated_at = timezone.now()
+            current.save()
+            if after:
+                after(current)
+            log_change(current, ChangeAction.UPDATE, actor, changes, current.customer)
     return current
 
 
-def contact_delete(*, actor: Actor, contact: Contact) -> None:
-    _check_customer_editable(actor, contact.customer)
+def _child_delete(actor: Actor, record, fields, after=None) -> None:
+    """Soft delete; the log keeps the record's last values."""
+    _check_customer_editable(actor, record.customer)
     with transaction.atomic():
-        contact.deleted_at = timezone.now()
-        contact.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
-        contact.version += 1
-        contact.save(update_fields=["deleted_at", "deleted_by", "version"])
-        refresh_search_keys(contact.customer)
-        log_change(contact, ChangeAction.DELETE, actor, parent=contact.customer)
+        record.deleted_at = timezone.now()
+        record.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
+        record.version += 1
+        record.save(update_fields=["deleted_at", "deleted_by", "version"])
+        if after:
+            after(record)
+        last = {
+            k: [v, None] for k, v in snapshot(record, fields).items() if v not in ("", None, [])
+        }
+        log_change(record, ChangeAction.DELETE, actor, last, record.customer)
+
+
+def _after_contact_write(contact: Contact) -> None:
+    if contact.is_primary and contact.deleted_at is None:
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
+    refresh_search_keys(contact.customer)
+
+
+def contact_create(*, actor: Actor, customer: Customer, data: dict) -> Contact:
+    cleaned = clean_contact_input(data)
+    return _child_create(actor, customer, Contact, cleaned, CONTACT_FIELDS, _after_contact_write)
+
+
+def contact_update(*, actor: Actor, contact: Contact, data: dict, version) -> Contact:
+    cleaned = clean_contact_input(data, instance=contact)
+    return _child_update(actor, contact, cleaned, CONTACT_FIELDS, version, _after_contact_write)
+
+
+def contact_delete(*, actor: Actor, contact: Contact) -> None:
+    _child_delete(actor, contact, CONTACT_FIELDS, _after_contact_write)
 
 
 # ---- addresses -------------------------------------------------------------
@@ -488,51 +510,16 @@ def clean_address_input(data: dict, instance: Address | None = None) -> dict:
 
 
 def address_create(*, actor: Actor, customer: Customer, data: dict) -> Address:
-    _check_customer_editable(actor, customer)
-    cleaned = clean_address_input(data)
-    with transaction.atomic():
-        address = Address.objects.create(customer=customer, **cleaned)
-        after = {k: v for k, v in snapshot(address, ADDRESS_FIELDS).items() if v not in ("", None)}
-        log_change(
-            address, ChangeAction.CREATE, actor, {k: [None, v] for k, v in after.items()}, customer
-        )
-    return address
+    return _child_create(actor, customer, Address, clean_address_input(data), ADDRESS_FIELDS)
 
 
 def address_update(*, actor: Actor, address: Address, data: dict, version) -> Address:
-    _check_customer_editable(actor, address.customer)
     cleaned = clean_address_input(data, instance=address)
-    with transaction.atomic():
-        current = Address.objects.select_for_update().get(pk=address.pk)
-        if version is not None and str(current.version) != str(version):
-            raise VersionConflict(current.version)
-        before = snapshot(current, ADDRESS_FIELDS)
-        for field, value in cleaned.items():
-            setattr(current, field, value)
-        changes = diff(before, snapshot(current, ADDRESS_FIELDS))
-        if changes:
-            current.version += 1
-            current.updated_at = timezone.now()
-            current.save()
-            log_change(current, ChangeAction.UPDATE, actor, changes, current.customer)
-    return current
+    return _child_update(actor, address, cleaned, ADDRESS_FIELDS, version)
 
 
 def address_delete(*, actor: Actor, address: Address) -> None:
-    _check_customer_editable(actor, address.customer)
-    with transaction.atomic():
-        address.deleted_at = timezone.now()
-        address.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
-        address.version += 1
-        address.save(update_fields=["deleted_at", "deleted_by", "version"])
-        last = snapshot(address, ADDRESS_FIELDS)
-        log_change(
-            address,
-            ChangeAction.DELETE,
-            actor,
-            {k: [v, None] for k, v in last.items() if v},
-            address.customer,
-        )
+    _child_delete(actor, address, ADDRESS_FIELDS)
 
 
 # ---- notes -----------------------------------------------------------------
