@@ -236,3 +236,27 @@ def test_addresses_on_the_customer_page(people):
     assert ok.status_code == 302
     page = client.get(f"/customers/{customer.pk}/").content.decode()
     assert "科技园 8 号" in page and "王收" in page and "Shipping" in page
+
+
+def test_tag_admin_renames_and_refuses_deleting_a_used_tag(people):
+    customer = make_customer(owner=people["sales"], name="标签客户", tags=["老客户"])
+    tag = customer.tags.get()
+    admin = client_for(people["admin"])
+    assert "老客户" in admin.get("/customers/tags/").content.decode()
+    bad = admin.post(f"/customers/tags/{tag.pk}/", {"name": "VIP客户", "color": "red"})
+    assert "#rrggbb" in bad.content.decode()
+    assert (
+        admin.post(
+            f"/customers/tags/{tag.pk}/", {"name": "VIP客户", "color": "#ff0000"}
+        ).status_code
+        == 302
+    )
+    assert list(customer.tags.values_list("name", flat=True)) == ["VIP客户"]
+    refused = admin.post(f"/customers/tags/{tag.pk}/", {"action": "delete"})
+    assert "remove it from them first" in refused.content.decode()
+    from kehu.customers.models import Tag
+
+    unused = Tag.objects.create(name="空标签")
+    assert admin.post(f"/customers/tags/{unused.pk}/", {"action": "delete"}).status_code == 302
+    assert not Tag.objects.filter(pk=unused.pk).exists()
+    assert client_for(people["sales"]).get("/customers/tags/").status_code == 403

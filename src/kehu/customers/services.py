@@ -340,6 +340,70 @@ def _touch(customer: Customer) -> None:
     customer.version += 1
 
 
+# ---- tags ------------------------------------------------------------------
+
+TAG_FIELDS = ["name", "color"]
+
+
+def clean_tag_input(data: dict, instance: Tag | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    if "name" in data or instance is None:
+        name = clean_text(data.get("name"))
+        if not name or len(name) > 50:
+            errors["name"] = [_("Enter a tag name of at most 50 characters.")]
+        elif Tag.objects.filter(name=name).exclude(pk=getattr(instance, "pk", None)).exists():
+            errors["name"] = [_("A tag with this name exists.")]
+        else:
+            cleaned["name"] = name
+    if data.get("color"):
+        color = clean_text(data["color"]).lower()
+        if (
+            len(color) != 7
+            or color[0] != "#"
+            or any(c not in "0123456789abcdef" for c in color[1:])
+        ):
+            errors["color"] = [_("Enter a colour as #rrggbb.")]
+        else:
+            cleaned["color"] = color
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.user is not None and not roles.is_admin(actor.user):
+        raise PermissionDenied(_("Only administrators may change tags."))
+
+
+def tag_update(*, actor: Actor, tag: Tag, data: dict) -> Tag:
+    """Rename or recolour a tag; every customer carrying it shows the new name."""
+    _require_admin(actor)
+    cleaned = clean_tag_input(data, tag)
+    with transaction.atomic():
+        before = snapshot(tag, TAG_FIELDS)
+        for field, value in cleaned.items():
+            setattr(tag, field, value)
+        changes = diff(before, snapshot(tag, TAG_FIELDS))
+        if changes:
+            tag.save()
+            log_change(tag, ChangeAction.UPDATE, actor, changes)
+    return tag
+
+
+def tag_delete(*, actor: Actor, tag: Tag) -> None:
+    """Delete an unused tag. A tag in use is removed from customers first (bulk
+    untag), so that each customer's history records it."""
+    _require_admin(actor)
+    if CustomerTag.objects.filter(tag=tag).exists():
+        raise ValidationError(
+            {"name": [_("Customers still carry this tag; remove it from them first.")]}
+        )
+    with transaction.atomic():
+        log_change(tag, ChangeAction.DELETE, actor, {"name": [tag.name, None]})
+        tag.delete()
+
+
 # ---- contacts --------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -510,6 +510,39 @@ def note_delete(request, pk, note_pk):
     services.note_delete(actor=ui_actor(request), note=note)
     messages.success(request, _("Note deleted."))
     return redirect("customers:detail", pk=customer.pk)
+
+
+# ---- tags (admin) ----------------------------------------------------------
+
+
+@login_required
+def tag_list(request):
+    _admin(request)
+    tags = Tag.objects.annotate(uses=Count("customertag")).order_by("name")
+    return render(request, "customers/tag_list.html", {"tags": tags})
+
+
+@login_required
+def tag_edit(request, pk):
+    _admin(request)
+    tag = get_object_or_404(Tag, pk=pk)
+    errors = {}
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "delete":
+                services.tag_delete(actor=ui_actor(request), tag=tag)
+                messages.success(request, _("Tag deleted."))
+            else:
+                services.tag_update(
+                    actor=ui_actor(request),
+                    tag=tag,
+                    data={"name": request.POST.get("name"), "color": request.POST.get("color")},
+                )
+                messages.success(request, _("Tag saved."))
+            return redirect("customers:tags")
+        except ValidationError as exc:
+            errors = exc.message_dict
+    return render(request, "customers/tag_form.html", {"tag": tag, "errors": errors})
 
 
 # ---- custom fields (admin) -------------------------------------------------
