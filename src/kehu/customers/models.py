@@ -165,6 +165,30 @@ class CustomerTag(models.Model):
         return f"{self.customer_id}:{self.tag_id}"
 
 
+class SearchKeyIndex(models.Index):
+    """The prefix-search index, shaped for each database.
+
+    SQLite: ``(key, customer_id)``, covering, searched as a byte range.
+    PostgreSQL: ``(key varchar_pattern_ops) INCLUDE (customer_id)``: the pattern
+    opclass serves ``LIKE 'q%'`` in any collation, and customer_id must not be a
+    key column there, or the planner probes this index once per customer, each
+    probe scanning a whole key range (0.8 s for "zw" at a million customers,
+    28 ms with the primary key taking the probes).
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            shaped = models.Index(
+                fields=["key"],
+                include=["customer"],
+                opclasses=["varchar_pattern_ops"],
+                name=self.name,
+            )
+        else:
+            shaped = models.Index(fields=self.fields, name=self.name)
+        return shaped.create_sql(model, schema_editor, using=using, **kwargs)
+
+
 class CustomerSearchKey(models.Model):
     """Suffix keys of a customer's searchable text; see ``kehu.core.pinyin``.
 
@@ -180,15 +204,7 @@ class CustomerSearchKey(models.Model):
     key = models.CharField(max_length=64)
 
     class Meta:
-        # The pattern opclass lets PostgreSQL serve ``LIKE 'q%'`` from this index in
-        # any database collation; SQLite ignores opclasses and uses a byte range.
-        indexes = [
-            models.Index(
-                fields=["key", "customer"],
-                name="custkey_key",
-                opclasses=["varchar_pattern_ops", "int8_ops"],
-            )
-        ]
+        indexes = [SearchKeyIndex(fields=["key", "customer"], name="custkey_key")]
 
     def __str__(self):
         return self.key
