@@ -17,7 +17,9 @@ ORDERING_FIELDS = {
     "created_at": ("created_at", "id"),
     "updated_at": ("updated_at", "id"),
     "status": ("status", "updated_at", "id"),
-    "city": ("city", "id"),
+    # Within a city, the most recently updated first: the city index serves both
+    # this order and a city filter sorted by date.
+    "city": ("city", "-updated_at", "-id"),
     "province": ("province", "city", "id"),
     "industry": ("industry", "id"),
     "owner": ("owner__username", "id"),
@@ -36,7 +38,10 @@ def ordering_expressions(value: str | None) -> list[str]:
     fields = ORDERING_FIELDS.get(key) or ORDERING_FIELDS["updated_at"]
     if key not in ORDERING_FIELDS:
         descending = True
-    return [("-" + f) if descending else f for f in fields]
+    if not descending:
+        return list(fields)
+    # Descending reverses every part, so an index serves it read backwards.
+    return [f[1:] if f.startswith("-") else "-" + f for f in fields]
 
 
 class CustomerFilterSet(filters.FilterSet):

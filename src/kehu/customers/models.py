@@ -132,7 +132,7 @@ class Customer(BusinessRecord):
             models.Index(fields=["team", "-updated_at"], name="cust_team", condition=LIVE),
             models.Index(fields=["owner", "name_sort"], name="cust_owner_name", condition=LIVE),
             models.Index(fields=["team", "name_sort"], name="cust_team_name", condition=LIVE),
-            models.Index(fields=["city", "-updated_at"], name="cust_city", condition=LIVE),
+            models.Index(fields=["city", "-updated_at", "-id"], name="cust_city", condition=LIVE),
             models.Index(fields=["province", "city"], name="cust_region", condition=LIVE),
             models.Index(fields=["industry"], name="cust_industry", condition=LIVE),
             models.Index(fields=["source"], name="cust_source", condition=LIVE),

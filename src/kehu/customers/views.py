@@ -16,7 +16,7 @@ from kehu.core.changelog import Actor, history_for
 from kehu.core.custom_fields import definitions_for
 from kehu.core.errors import VersionConflict
 from kehu.core.models import Channel, CustomFieldDefinition
-from kehu.core.paging import CappedPaginator
+from kehu.core.paging import COUNT_CAP, CappedPaginator
 
 from . import queries, services
 from .exports import customer_csv_rows
@@ -58,7 +58,8 @@ def customer_list(request):
     except ValueError:
         page_size = 25
     page_size = page_size if page_size in PAGE_SIZES else 25
-    paginator = CappedPaginator(queryset, page_size)
+    exact = request.GET.get("exact_count") == "1"
+    paginator = CappedPaginator(queryset, page_size, count_cap=None if exact else COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
