@@ -1,16 +1,16 @@
 """Customer filters, shared by the list page, the API and exports."""
 
 import django_filters as filters
-from django.db.models import DateField, DecimalField, IntegerField, Q
+from django.db.models import DateField, DecimalField, F, IntegerField, OrderBy, Q
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team, User
 from kehu.core.models import CustomFieldDefinition, FieldType
 
 from .models import CompanySize, Customer, Gender, Kind, Source, Status
-from .queries import search_customers
+from .queries import search_customers, search_customers_planned
 
 ORDERING_FIELDS = {
     "name": ("name_sort", "id"),
@@ -30,8 +30,24 @@ ORDERING_FIELDS = {
 DEFAULT_ORDERING = "-updated_at"
 
 
-def ordering_expressions(value: str | None) -> list[str]:
-    """Translate ``?ordering=-name`` into model ordering; unknown keys fall back."""
+def ordering_expressions(value: str | None, small_match: bool = False) -> list:
+    """Translate ``?ordering=-name`` into model ordering; unknown keys fall back.
+
+    With ``small_match`` (a search resolved to a few thousand ids at most) the
+    sort keys are wrapped so that no index can serve them: otherwise PostgreSQL
+    walks the sort index past a million rows looking for the few matches (66 ms
+    for a phone fragment) instead of fetching them by key and sorting (5 ms).
+    """
+    names = _ordering_names(value)
+    if not small_match:
+        return names
+    return [
+        OrderBy(Coalesce(F(n.lstrip("-")), F(n.lstrip("-"))), descending=n.startswith("-"))
+        for n in names
+    ]
+
+
+def _ordering_names(value: str | None) -> list[str]:
     value = (value or DEFAULT_ORDERING).strip()
     descending = value.startswith("-")
     key = value.lstrip("-")
@@ -126,8 +142,11 @@ class CustomerFilterSet(filters.FilterSet):
             return queryset
         return queryset.filter(**{f"{name}__unindexed_in": list(values)})
 
+    small_match = False
+
     def filter_search(self, queryset, name, value):
-        return search_customers(queryset, value)
+        queryset, self.small_match = search_customers_planned(queryset, value)
+        return queryset
 
     def filter_tag(self, queryset, name, value):
         for tag in [t.strip() for t in value.split(",") if t.strip()]:

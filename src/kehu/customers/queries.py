@@ -82,6 +82,10 @@ SMALL_MATCH = 5000
 
 
 def search_term_q(term: str) -> Q:
+    return search_term(term)[0]
+
+
+def search_term(term: str) -> tuple[Q, bool]:
     """Customers matching one search term.
 
     A rare term (a phone fragment, a full name) is resolved to its few customer
@@ -96,23 +100,34 @@ def search_term_q(term: str) -> Q:
         key = digits
     keys = CustomerSearchKey.objects.filter(key_prefix_q(key))
     ids = list(keys.values_list("customer_id", flat=True)[: SMALL_MATCH + 1])
-    if len(ids) <= SMALL_MATCH:
-        q = Q(pk__in=sorted(set(ids)))
-    else:
-        q = Q(pk__in=keys.values("customer_id"))
+    small = len(ids) <= SMALL_MATCH
+    q = Q(pk__in=sorted(set(ids))) if small else Q(pk__in=keys.values("customer_id"))
     tag_ids = list(Tag.objects.filter(name__icontains=term).values_list("pk", flat=True)[:50])
     if tag_ids:
         q |= Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag_id__in=tag_ids))
-    return q
+        small = False
+    return q, small
 
 
 def search_customers(queryset: QuerySet, text: str) -> QuerySet:
     """Every whitespace-separated term must match name, pinyin, initials, phone
     fragment, email, company, contact name or tag."""
+    return search_customers_planned(queryset, text)[0]
+
+
+def search_customers_planned(queryset: QuerySet, text: str) -> tuple[QuerySet, bool]:
+    """``search_customers``, also telling whether some term matched few customers.
+
+    Then the page is best served by fetching those few and sorting them; see
+    ``filtersets.ordering_expressions(small_match=True)``.
+    """
+    small_match = False
     for term in text.split()[:5]:
         if query_key(term):
-            queryset = queryset.filter(search_term_q(term))
-    return queryset
+            q, small = search_term(term)
+            queryset = queryset.filter(q)
+            small_match = small_match or small
+    return queryset, small_match
 
 
 def customer_for_detail(user, pk: int) -> Customer:

@@ -52,7 +52,7 @@ def customer_list(request):
     filterset = CustomerFilterSet(request.GET or None, queryset=list_queryset(request))
     queryset = filterset.qs if filterset.is_bound else list_queryset(request)
     ordering = request.GET.get("ordering") or "-updated_at"
-    queryset = queryset.order_by(*ordering_expressions(ordering))
+    queryset = queryset.order_by(*ordering_expressions(ordering, filterset.small_match))
     try:
         page_size = int(request.GET.get("page_size", 25))
     except ValueError:
@@ -150,7 +150,9 @@ def customer_export(request):
     """The list as CSV, with the filters, search and ordering of the page."""
     filterset = CustomerFilterSet(request.GET or None, queryset=list_queryset(request))
     queryset = filterset.qs if filterset.is_bound else list_queryset(request)
-    queryset = queryset.order_by(*ordering_expressions(request.GET.get("ordering")))
+    queryset = queryset.order_by(
+        *ordering_expressions(request.GET.get("ordering"), filterset.small_match)
+    )
     response = StreamingHttpResponse(customer_csv_rows(queryset), content_type="text/csv")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'

@@ -29,9 +29,20 @@ from .serializers import (
 )
 
 
+class CustomerFilterBackend(DjangoFilterBackend):
+    """Keeps the filterset on the view, so that ordering knows how the search went."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        view.customer_filterset = filterset
+        return super().filter_queryset(request, queryset, view)
+
+
 class CustomerOrdering(BaseFilterBackend):
     def filter_queryset(self, request, queryset, view):
-        return queryset.order_by(*ordering_expressions(request.query_params.get("ordering")))
+        filterset = getattr(view, "customer_filterset", None)
+        small = bool(filterset and filterset.small_match)
+        return queryset.order_by(*ordering_expressions(request.query_params.get("ordering"), small))
 
     def get_schema_operation_parameters(self, view):
         return [
@@ -55,7 +66,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
     """Customers the caller may see. Updates must carry the ``version`` they read."""
 
     serializer_class = CustomerSerializer
-    filter_backends = [DjangoFilterBackend, CustomerOrdering]
+    filter_backends = [CustomerFilterBackend, CustomerOrdering]
     filterset_class = CustomerFilterSet
 
     def get_queryset(self):
