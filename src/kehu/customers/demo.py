@@ -471,7 +471,7 @@ class Generator:
                     digits = local_number_length(area_code)
                     low = 2 * 10 ** (digits - 1)
                     width = 10**digits - low
-                    phone = f"+86{area_code}{low + below(width, width.bit_length())}"
+                    phone = valid_landline(area_code, low + below(width, width.bit_length()))
                     phones.insert(0, phone)
                     keys += [phone[i:] for i in range(3, len(phone) - 3)]
                 size, low, high = SIZES[below(sizes_n, sizes_b)]
@@ -667,6 +667,15 @@ class Generator:
 
 
 @functools.cache
+def valid_landline(area_code: str, local: int) -> str:
+    """A landline the validators accept: some local number blocks (service
+    numbers and the like) are not in use, and those get a 6 as first digit."""
+    phone = f"+86{area_code}{local}"
+    if phonenumbers.is_valid_number(phonenumbers.parse(phone, None)):
+        return phone
+    return f"+86{area_code}6{str(local)[1:]}"
+
+
 def local_number_length(area_code: str) -> int:
     """Most Chinese cities dial 8 local digits, some smaller ones 7; ask phonenumbers."""
     number = phonenumbers.parse(f"+86{area_code}22345678", None)
