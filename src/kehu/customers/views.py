@@ -372,59 +372,73 @@ def _editable_customer(request, pk) -> Customer:
     return customer
 
 
-@login_required
-def contact_create(request, pk):
-    customer = _editable_customer(request, pk)
-    form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_create(
-                actor=ui_actor(request), customer=customer, data=form.cleaned_data
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Contact added."))
-            return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/contact_form.html", {"form": form, "customer": customer})
-
-
-@login_required
-def contact_edit(request, pk, contact_pk):
-    customer = _editable_customer(request, pk)
-    contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
+def _edit_child(request, customer, record, form_class, initial, create, update, labels):
+    """The add/edit page of a contact or an address: the services validate and log."""
     if request.method == "POST":
-        form = ContactForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
             version = data.pop("version", None)
+            actor = ui_actor(request)
             try:
-                services.contact_update(
-                    actor=ui_actor(request), contact=contact, data=data, version=version
-                )
+                if record:
+                    update(actor, record, data, version)
+                else:
+                    create(actor, customer, data)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             except VersionConflict as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, _("Contact saved."))
+                messages.success(request, labels["saved"])
                 return redirect("customers:detail", pk=customer.pk)
     else:
-        form = ContactForm(
-            initial={
-                "name": contact.name,
-                "title": contact.title,
-                "phones": "\n".join(contact.phones_display),
-                "email": contact.email,
-                "role": contact.role,
-                "is_primary": contact.is_primary,
-                "version": contact.version,
-            }
-        )
+        form = form_class(initial=initial) if record else form_class()
     return render(
         request,
-        "customers/contact_form.html",
-        {"form": form, "customer": customer, "contact": contact},
+        "customers/child_form.html",
+        {"form": form, "customer": customer, "record": record, "labels": labels},
+    )
+
+
+def _contact_labels(contact):
+    return {
+        "title": _("Edit contact") if contact else _("Add contact"),
+        "saved": _("Contact saved.") if contact else _("Contact added."),
+        "remove": _("Remove contact"),
+        "delete_url": "customers:contact_delete",
+    }
+
+
+@login_required
+def contact_create(request, pk):
+    return contact_edit(request, pk)
+
+
+@login_required
+def contact_edit(request, pk, contact_pk=None):
+    customer = _editable_customer(request, pk)
+    contact = get_object_or_404(Contact, pk=contact_pk, customer=customer) if contact_pk else None
+    initial = contact and {
+        "name": contact.name,
+        "title": contact.title,
+        "phones": "\n".join(contact.phones_display),
+        "email": contact.email,
+        "role": contact.role,
+        "is_primary": contact.is_primary,
+        "version": contact.version,
+    }
+    return _edit_child(
+        request,
+        customer,
+        contact,
+        ContactForm,
+        initial,
+        create=lambda actor, c, data: services.contact_create(actor=actor, customer=c, data=data),
+        update=lambda actor, r, data, v: services.contact_update(
+            actor=actor, contact=r, data=data, version=v
+        ),
+        labels=_contact_labels(contact),
     )
 
 
@@ -442,40 +456,28 @@ def contact_delete(request, pk, contact_pk):
 def address_edit(request, pk, address_pk=None):
     customer = _editable_customer(request, pk)
     address = get_object_or_404(Address, pk=address_pk, customer=customer) if address_pk else None
-    if request.method == "POST":
-        form = AddressForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version", None)
-            try:
-                if address:
-                    services.address_update(
-                        actor=ui_actor(request), address=address, data=data, version=version
-                    )
-                else:
-                    services.address_create(actor=ui_actor(request), customer=customer, data=data)
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            except VersionConflict as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Address saved."))
-                return redirect("customers:detail", pk=customer.pk)
-    elif address:
-        form = AddressForm(
-            initial={
-                **{f: getattr(address, f) for f in services.ADDRESS_TEXT},
-                "kind": address.kind,
-                "phone": address.phone_display,
-                "version": address.version,
-            }
-        )
-    else:
-        form = AddressForm()
-    return render(
+    initial = address and {
+        **{f: getattr(address, f) for f in services.ADDRESS_TEXT},
+        "kind": address.kind,
+        "phone": address.phone_display,
+        "version": address.version,
+    }
+    return _edit_child(
         request,
-        "customers/address_form.html",
-        {"form": form, "customer": customer, "address": address},
+        customer,
+        address,
+        AddressForm,
+        initial,
+        create=lambda actor, c, data: services.address_create(actor=actor, customer=c, data=data),
+        update=lambda actor, r, data, v: services.address_update(
+            actor=actor, address=r, data=data, version=v
+        ),
+        labels={
+            "title": _("Edit address") if address else _("Add address"),
+            "saved": _("Address saved."),
+            "remove": _("Remove address"),
+            "delete_url": "customers:address_delete",
+        },
     )
 
 
