@@ -152,7 +152,8 @@ def main():
         return lambda i: rng.choice(inputs[key])
 
     def list_params(i):
-        params = {"ordering": orderings[i % len(orderings)]}
+        # Every filter meets every sort order: 16 combinations in turn.
+        params = {"ordering": orderings[(i // 4) % len(orderings)]}
         choice = i % 4
         if choice == 0:
             params["status"] = rng.choice(statuses)

@@ -157,7 +157,6 @@ def test_search_filters_ordering_and_pagination(admin_api, people):
     assert ids(tag="VIP") == [b.pk]
     assert ids(owner=people["sales_west"].pk) == [c.pk]
     assert set(ids(team=people["sales"].team_id)) == {a.pk, b.pk}
-    assert ids(ordering="name") == [a.pk, b.pk, c.pk][::-1][::-1] or True
     by_name = ids(ordering="name")
     assert by_name == [c.pk, b.pk, a.pk]  # chongqing, lisi, zhangsanfeng: pinyin order
     assert ids(ordering="-name") == [a.pk, b.pk, c.pk]

@@ -62,7 +62,7 @@ def test_generated_values_pass_the_validators():
 def test_demo_customers_are_found_by_search():
     demo.load(300, seed=11)
     rng = random.Random(1)
-    sample = rng.sample(list(Customer.objects.all()), 25)
+    sample = rng.sample(list(Customer.objects.order_by("pk")), 25)
     for customer in sample:
         queries = [customer.name, phone_national_digits(customer.phones[-1])[-4:]]
         initials = pinyin_initials(strip_legal_suffix(customer.name))

@@ -216,6 +216,19 @@ def test_search_keys_follow_edits_and_contacts(people):
     assert found(customer, "ouyangfeng") and not found(customer, "ouyangnana")
 
 
+def test_full_company_names_are_found_with_their_legal_form(people):
+    evergreen = make_customer(
+        owner=people["sales"], kind="organization", name="Evergreen Trading Co., Ltd."
+    )
+    acme = make_customer(owner=people["sales"], kind="organization", name="Acme Robotics Inc.")
+    huaxin = make_customer(owner=people["sales"], kind="organization", name="华信科技有限公司")
+    for query in ["Evergreen Trading Co., Ltd.", "evergreen trading co ltd", "Evergreen Ltd"]:
+        assert found(evergreen, query) and not found(acme, query), query
+    assert found(acme, "Acme Robotics Inc.") and not found(evergreen, "Acme Robotics Inc.")
+    assert found(huaxin, "华信科技有限公司") and found(huaxin, "华信 有限公司")
+    assert not found(huaxin, "Evergreen Trading Co., Ltd.")
+
+
 def test_contact_primary_flag_is_unique_and_changes_logged_on_customer(people):
     customer = make_customer(owner=people["sales"], kind="organization", name="华信科技有限公司")
     first = services.contact_create(

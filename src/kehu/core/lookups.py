@@ -8,13 +8,27 @@ use an index for that term. PostgreSQL's planner weighs this itself and gets the
 plain SQL.
 """
 
-from django.db.models import CharField
+from django.db.models import Field, ForeignObject
+from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.lookups import In
 
 
-@CharField.register_lookup
+@Field.register_lookup
 class UnindexedIn(In):
     """``field__unindexed_in=[...]``: like ``__in``, without steering SQLite to an index."""
+
+    lookup_name = "unindexed_in"
+
+    def process_lhs(self, compiler, connection, lhs=None):
+        sql, params = super().process_lhs(compiler, connection, lhs)
+        if connection.vendor == "sqlite":
+            sql = f"+{sql}"
+        return sql, params
+
+
+@ForeignObject.register_lookup
+class UnindexedRelatedIn(RelatedIn):
+    """``owner__unindexed_in=[...]`` for foreign keys, which keep lookups of their own."""
 
     lookup_name = "unindexed_in"
 

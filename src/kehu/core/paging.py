@@ -17,15 +17,27 @@ class CappedPaginator(Paginator):
     each fetches one row more than it shows to know whether another follows.
     """
 
-    def __init__(self, *args, count_cap: int | None = COUNT_CAP, **kwargs):
+    def __init__(
+        self,
+        *args,
+        count_cap: int | None = COUNT_CAP,
+        count_queryset=None,
+        known_count: int | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.count_cap = count_cap
+        # The same rows, written for counting rather than for a sorted page.
+        self.count_queryset = count_queryset
+        if known_count is not None:
+            self.count = known_count  # counted already (capped like ours)
 
     @cached_property
     def count(self):
+        counted = self.object_list if self.count_queryset is None else self.count_queryset
         try:
             # Ordering is irrelevant to a count and would force a sort of every match.
-            unordered = self.object_list.order_by()
+            unordered = counted.order_by()
         except AttributeError:
             return len(self.object_list)
         if self.count_cap is None:

@@ -132,6 +132,14 @@ class Customer(BusinessRecord):
             models.Index(fields=["team", "-updated_at"], name="cust_team", condition=LIVE),
             models.Index(fields=["owner", "name_sort"], name="cust_owner_name", condition=LIVE),
             models.Index(fields=["team", "name_sort"], name="cust_team_name", condition=LIVE),
+            # A rep's or a team's customers by status or city, found without reading
+            # rows (a rep's 40,000 customers, of which 1,300 in one city). The id
+            # lets PostgreSQL answer from the index alone too.
+            models.Index(
+                fields=["owner", "status", "id"], name="cust_owner_status", condition=LIVE
+            ),
+            models.Index(fields=["owner", "city", "id"], name="cust_owner_city", condition=LIVE),
+            models.Index(fields=["team", "status", "id"], name="cust_team_status", condition=LIVE),
             models.Index(fields=["city", "-updated_at", "-id"], name="cust_city", condition=LIVE),
             models.Index(fields=["province", "city"], name="cust_region", condition=LIVE),
             models.Index(fields=["industry"], name="cust_industry", condition=LIVE),
@@ -145,6 +153,10 @@ class Customer(BusinessRecord):
     @property
     def phones_display(self) -> list[str]:
         return [format_phone(p) for p in self.phones]
+
+    @property
+    def first_phone_display(self) -> str:
+        return format_phone(self.phones[0]) if self.phones else ""
 
     @property
     def region_display(self) -> str:
@@ -233,6 +245,10 @@ class Contact(BusinessRecord):
     @property
     def phones_display(self) -> list[str]:
         return [format_phone(p) for p in self.phones]
+
+    @property
+    def first_phone_display(self) -> str:
+        return format_phone(self.phones[0]) if self.phones else ""
 
 
 class AddressKind(models.TextChoices):

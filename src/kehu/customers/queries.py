@@ -1,26 +1,35 @@
 """Reads of customers: the record-level permission rule and search, in one place."""
 
+from typing import NamedTuple
+
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kehu.accounts import roles
-from kehu.core.pinyin import query_key
+from kehu.core.normalize import clean_text
+from kehu.core.pinyin import query_key, strip_legal_suffix
 
 from .models import Address, Contact, Customer, CustomerSearchKey, CustomerTag, Note, Tag
 
 PREFIX_END = "\U0010ffff"
 
 
-def scope_q(user, scope: str) -> Q | None:
-    """A filter for a record scope; ``None`` means everything."""
+def scope_q(user, scope: str, unindexed: bool = False) -> Q | None:
+    """A filter for a record scope; ``None`` means everything.
+
+    ``unindexed`` keeps SQLite from serving the scope by its index (see
+    ``core.lookups``), for a scope too large to fetch and sort.
+    """
     if scope == "all":
         return None
+    lookup = "unindexed_in" if unindexed else "in"
+    owned = Q(**{f"owner_id__{lookup}": [user.pk]})
     if scope == "team":
         if user.team_id is None:
-            return Q(owner_id=user.pk)
-        return Q(team_id=user.team_id) | Q(owner_id=user.pk)
+            return owned
+        return Q(**{f"team_id__{lookup}": [user.team_id]}) | owned
     if scope == "own":
-        return Q(owner_id=user.pk)
+        return owned
     return Q(pk__in=[])
 
 
@@ -33,6 +42,25 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
 def customers_visible_to(user, include_deleted: bool = False) -> QuerySet:
     manager = Customer.all_objects if include_deleted else Customer.objects
     return restrict(manager.all(), user, "view")
+
+
+class ListScope(NamedTuple):
+    """The customers a user may see, written two ways: ``count`` lets the database
+    use the owner and team indexes, ``page`` keeps them out of SQLite's reach so
+    that it walks a page's sort order (see ``filtersets.plan_list``)."""
+
+    page: QuerySet
+    count: QuerySet
+    restricted: bool  # only some customers (own, team)
+
+
+def customers_for_list(user) -> ListScope:
+    scope = roles.read_scope(user)
+    q = scope_q(user, scope)
+    if q is None:
+        return ListScope(Customer.objects.all(), Customer.objects.all(), False)
+    walk = Customer.objects.filter(scope_q(user, scope, unindexed=True))
+    return ListScope(walk, Customer.objects.filter(q), True)
 
 
 def customers_editable_by(user) -> QuerySet:
@@ -112,22 +140,22 @@ def search_term(term: str) -> tuple[Q, bool]:
 def search_customers(queryset: QuerySet, text: str) -> QuerySet:
     """Every whitespace-separated term must match name, pinyin, initials, phone
     fragment, email, company, contact name or tag."""
-    return search_customers_planned(queryset, text)[0]
+    return queryset.filter(search_q(text))
 
 
-def search_customers_planned(queryset: QuerySet, text: str) -> tuple[QuerySet, bool]:
-    """``search_customers``, also telling whether some term matched few customers.
+# Words of a legal form, which names are not keyed by ("Evergreen Trading Co., Ltd.").
+LEGAL_WORDS = {"co", "co.", "co.,", "ltd", "ltd.", "inc", "inc.", "llc", "gmbh", "corp", "corp."}
 
-    Then the page is best served by fetching those few and sorting them; see
-    ``filtersets.ordering_expressions(small_match=True)``.
-    """
-    small_match = False
-    for term in text.split()[:5]:
+
+def search_q(text: str) -> Q:
+    """The filter of ``search_customers``."""
+    q = Q()
+    text = strip_legal_suffix(clean_text(text).lower())
+    terms = [t for t in text.split() if t.lower().strip(",") not in LEGAL_WORDS]
+    for term in terms[:5]:
         if query_key(term):
-            q, small = search_term(term)
-            queryset = queryset.filter(q)
-            small_match = small_match or small
-    return queryset, small_match
+            q &= search_term(term)[0]
+    return q
 
 
 def customer_for_detail(user, pk: int) -> Customer:

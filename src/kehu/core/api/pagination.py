@@ -1,3 +1,5 @@
+from functools import partial
+
 from rest_framework.pagination import PageNumberPagination
 
 from kehu.core.paging import CappedPaginator
@@ -8,6 +10,15 @@ class KehuPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     django_paginator_class = CappedPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A view may plan its count apart from its page (see CappedPaginator).
+        self.django_paginator_class = partial(
+            CappedPaginator,
+            count_queryset=getattr(view, "count_queryset", None),
+            known_count=getattr(view, "known_count", None),
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)

@@ -1,6 +1,7 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -14,9 +15,10 @@ from kehu.core import services as core_services
 from kehu.core.api.views import api_actor, request_object
 from kehu.core.changelog import history_for
 from kehu.core.models import CustomFieldDefinition
+from kehu.core.paging import COUNT_CAP
 
 from .. import queries, services
-from ..filtersets import CustomerFilterSet, ordering_expressions
+from ..filtersets import CustomerFilterSet, plan_list
 from ..models import Address, Contact, Customer, Note, Tag
 from .serializers import (
     AddressSerializer,
@@ -30,19 +32,34 @@ from .serializers import (
 
 
 class CustomerFilterBackend(DjangoFilterBackend):
-    """Keeps the filterset on the view, so that ordering knows how the search went."""
+    """Filters and orders the list as one plan (``filtersets.plan_list``) and leaves
+    the count's query on the view for the paginator."""
 
     def filter_queryset(self, request, queryset, view):
-        filterset = self.get_filterset(request, queryset, view)
-        view.customer_filterset = filterset
-        return super().filter_queryset(request, queryset, view)
+        if getattr(view, "action", None) != "list":
+            return queryset
+        filterset = self.get_filterset(request, Customer.objects.none(), view)
+        if not filterset.is_valid() and self.raise_exception:
+            raise utils.translate_validation(filterset.errors)
+        plan = plan_list(
+            filterset,
+            queries.customers_for_list(request.user),
+            request.query_params.get("ordering"),
+            # Owners by a query of their own, as on the list page (see list_rows).
+            lambda customers: customers.prefetch_related(
+                "owner", Prefetch("tags", queryset=Tag.objects.only("id", "name"))
+            ),
+        )
+        view.count_queryset = plan.count
+        view.known_count = plan.count_up_to(COUNT_CAP)
+        return plan.page
 
 
 class CustomerOrdering(BaseFilterBackend):
+    """Documents ``ordering``; ``CustomerFilterBackend`` applies it."""
+
     def filter_queryset(self, request, queryset, view):
-        filterset = getattr(view, "customer_filterset", None)
-        small = bool(filterset and filterset.small_match)
-        return queryset.order_by(*ordering_expressions(request.query_params.get("ordering"), small))
+        return queryset
 
     def get_schema_operation_parameters(self, view):
         return [
@@ -70,10 +87,13 @@ class CustomerViewSet(viewsets.ModelViewSet):
     filterset_class = CustomerFilterSet
 
     def get_queryset(self):
-        return (
-            queries.customers_visible_to(self.request.user)
-            .select_related("owner")
-            .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+        if self.action == "list":
+            self.list_scope = queries.customers_for_list(self.request.user)
+            customers = self.list_scope.page
+        else:
+            customers = queries.customers_visible_to(self.request.user)
+        return customers.select_related("owner").prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.only("id", "name"))
         )
 
     def create(self, request, *args, **kwargs):
