@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from kehu.customers import filtersets
+from kehu.customers import filtersets, queries
 from kehu.customers.models import Customer
 
 from ..conftest import api_client_for, make_customer
@@ -48,7 +48,15 @@ def expected_ids(user, params) -> list[int]:
     """The rows computed in Python from the stored data, not through the list code."""
     rows = list(
         Customer.objects.filter(deleted_at__isnull=True).values(
-            "id", "name_sort", "city", "status", "owner_id", "team_id", "updated_at", "created_at"
+            "id",
+            "name",
+            "name_sort",
+            "city",
+            "status",
+            "owner_id",
+            "team_id",
+            "updated_at",
+            "created_at",
         )
     )
     tags = {}
@@ -66,6 +74,8 @@ def expected_ids(user, params) -> list[int]:
         rows = [r for r in rows if r["owner_id"] == params["owner"]]
     if "tag" in params:
         rows = [r for r in rows if params["tag"] in tags[r["id"]]]
+    if "search" in params:  # the book's names are the only searchable text here
+        rows = [r for r in rows if params["search"] in r["name"]]
     ordering = params["ordering"]
     if ordering == "name":
         rows.sort(key=lambda r: (r["name_sort"], r["id"]))
@@ -79,6 +89,14 @@ def expected_ids(user, params) -> list[int]:
     return [r["id"] for r in rows]
 
 
+def use_thresholds(monkeypatch, small_match):
+    """Tiny thresholds make every filter count as common, and every page walk."""
+    monkeypatch.setattr(filtersets, "SMALL_MATCH", small_match)
+    monkeypatch.setattr(filtersets, "plan_threshold", lambda: small_match)
+    monkeypatch.setattr(queries, "SMALL_MATCH", small_match)
+    monkeypatch.setattr(queries, "DENSE_KEYS", small_match + 1)
+
+
 FILTERS = [
     {},
     {"status": "lead"},
@@ -86,6 +104,8 @@ FILTERS = [
     {"tag": "VIP"},
     {"tag": "VIP", "city": "上海市"},
     {"status": "active", "owner": "sales"},
+    {"search": "张"},
+    {"search": "重庆", "status": "lead"},
 ]
 ORDERINGS = ["name", "-updated_at", "-created_at", "city"]
 
@@ -93,8 +113,7 @@ ORDERINGS = ["name", "-updated_at", "-created_at", "city"]
 @pytest.mark.parametrize("small_match", [2, 10_000], ids=["walk", "fetch-and-sort"])
 @pytest.mark.parametrize("role", ["admin", "manager", "sales"])
 def test_api_list_matches_independent_computation(book, role, small_match, monkeypatch):
-    monkeypatch.setattr(filtersets, "SMALL_MATCH", small_match)
-    monkeypatch.setattr(filtersets, "plan_threshold", lambda: small_match)
+    use_thresholds(monkeypatch, small_match)
     user = book[role]
     api = api_client_for(user)
     for filters in FILTERS:
@@ -112,8 +131,7 @@ def test_api_list_matches_independent_computation(book, role, small_match, monke
 
 @pytest.mark.parametrize("small_match", [2, 10_000], ids=["walk", "fetch-and-sort"])
 def test_list_page_pages_follow_the_order(book, small_match, monkeypatch):
-    monkeypatch.setattr(filtersets, "SMALL_MATCH", small_match)
-    monkeypatch.setattr(filtersets, "plan_threshold", lambda: small_match)
+    use_thresholds(monkeypatch, small_match)
     client = Client()
     client.force_login(book["admin"])
     params = {"ordering": "name"}

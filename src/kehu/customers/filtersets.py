@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team, User
 from kehu.core.models import CustomFieldDefinition, FieldType
+from kehu.core.paging import COUNT_CAP
 
 from .models import CompanySize, Customer, CustomerTag, Gender, Kind, Source, Status, Tag
 from .queries import SMALL_MATCH, ListScope, search_customers, search_q
@@ -94,7 +95,14 @@ def plan_list(filterset, scope: ListScope, ordering: str | None, rows=None) -> L
     filterset.scope_restricted = scope.restricted
     count = filterset.filtered(scope.count, "indexed")
     # The ids themselves, so that a small set is not looked up twice.
-    threshold = plan_threshold()
+    if filterset.known_few:
+        threshold = SMALL_MATCH  # found through a short list of ids: cheap to collect
+    elif filterset.known_dense:
+        # Collecting the matches of a dense term means checking customer after
+        # customer; a thousand of them tell that a walk will fill the page soon.
+        threshold = min(plan_threshold(), COUNT_CAP)
+    else:
+        threshold = plan_threshold()
     ids = list(count.order_by().values_list("pk", flat=True)[: threshold + 1])
     if len(ids) <= threshold:
         page = rows(Customer.objects.filter(pk__in=ids))
@@ -220,6 +228,11 @@ class CustomerFilterSet(filters.FilterSet):
     def filtered(self, queryset, plan: str = "indexed"):
         """``queryset`` with these filters, written for ``plan``."""
         self.plan = plan
+        # Set by a filter that resolved to a short list of ids (a rare search
+        # term, a rare tag): then the matches are few whatever the rest does.
+        self.known_few = False
+        # Set by a search term that a good share of all customers match.
+        self.known_dense = False
         if self.is_bound:
             self.errors  # noqa: B018 -- validates, so that cleaned_data holds the good values
         return self.filter_queryset(queryset) if self.is_bound else queryset
@@ -233,9 +246,10 @@ class CustomerFilterSet(filters.FilterSet):
         return queryset.filter(**{f"{name}__{lookup}": list(values)})
 
     def filter_search(self, queryset, name, value):
-        if value not in self._memo:
-            self._memo[value] = search_q(value)
-        return queryset.filter(self._memo[value])
+        match = search_q(value, self.plan == "walk", self._memo.setdefault("search", {}))
+        self.known_few = self.known_few or match.few
+        self.known_dense = self.known_dense or match.dense
+        return queryset.filter(match.q)
 
     def filter_keyed(self, queryset, name, value):
         """Equality on a column with its own index. When walking, the index stays out
@@ -255,6 +269,7 @@ class CustomerFilterSet(filters.FilterSet):
             if tag_id is None:
                 return queryset.none()
             if few is not None:
+                self.known_few = True
                 queryset = queryset.filter(pk__in=few)
             elif self.plan == "walk":
                 # EXISTS per row, probing the (customer, tag) unique index, lets the
@@ -276,6 +291,7 @@ class CustomerFilterSet(filters.FilterSet):
 
     # Set by ``plan_list``: whether the user sees only some customers (own or team).
     scope_restricted = False
+    known_few = known_dense = False
 
     @staticmethod
     def _tag_carriers(tag: str) -> tuple[int | None, list[int] | None]:
