@@ -26,7 +26,6 @@ from kehu.core.paging import COUNT_CAP
 from .models import CompanySize, Customer, CustomerTag, Gender, Kind, Source, Status, Tag
 from .queries import SMALL_MATCH, ListScope, search_customers, search_q
 
-# Filters on a column with its own index, which a walking page keeps out of reach.
 # Up to this many matches, a list page fetches them by id and sorts them. Finding
 # them costs more on PostgreSQL, which reads the table for ids an index lacks and
 # joins a common tag's 57,000 carriers by merge: 1,000 there (the rep + tag page:
@@ -39,6 +38,8 @@ def plan_threshold() -> int:
     return PLAN_THRESHOLD.get(connection.vendor, DEFAULT_PLAN_THRESHOLD)
 
 
+# Filters on a column with its own index, which a walking page keeps out of reach
+# unless the index also serves the order.
 KEYED_COLUMNS = {
     "owner": "owner_id",
     "team": "team_id",
@@ -110,6 +111,26 @@ def plan_list(filterset, scope: ListScope, ordering: str | None, rows=None) -> L
         return ListPlan(page, count, len(ids), threshold)
     page = filterset.filtered(rows(scope.page), "walk")
     return ListPlan(page.order_by(*ordering_expressions(ordering)), count, len(ids), threshold)
+
+
+# (column, ordering) pairs that one index serves together: an equality on the
+# column, then the rows in that order (see Customer.Meta.indexes).
+ORDER_SERVING_INDEXES = {
+    ("owner_id", "updated_at"),
+    ("owner_id", "name"),
+    ("team_id", "updated_at"),
+    ("team_id", "name"),
+    ("city", "city"),
+    ("city", "updated_at"),
+    ("city", "name"),
+    ("province", "province"),
+}
+
+
+def index_serves(column: str, ordering: str | None) -> bool:
+    """Whether an equality filter on ``column`` and the page's order share an index."""
+    key = (ordering or DEFAULT_ORDERING).lstrip("-")
+    return (column, key if key in ORDERING_FIELDS else "updated_at") in ORDER_SERVING_INDEXES
 
 
 def ordering_expressions(value: str | None, small_match: bool = False) -> list:
@@ -253,11 +274,10 @@ class CustomerFilterSet(filters.FilterSet):
 
     def filter_keyed(self, queryset, name, value):
         """Equality on a column with its own index. When walking, the index stays out
-        of reach unless it also serves the order (a city sorted by city)."""
+        of reach unless it also serves the order (a city sorted by name)."""
         column = KEYED_COLUMNS[name]
         value = getattr(value, "pk", value)
-        leading = _ordering_names(self.data.get("ordering"))[0].lstrip("-")
-        if self.plan == "walk" and leading != column:
+        if self.plan == "walk" and not index_serves(column, self.data.get("ordering")):
             return queryset.filter(**{f"{column}__unindexed_in": [value]})
         return queryset.filter(**{column: value})
 

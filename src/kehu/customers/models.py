@@ -141,6 +141,7 @@ class Customer(BusinessRecord):
             models.Index(fields=["owner", "city", "id"], name="cust_owner_city", condition=LIVE),
             models.Index(fields=["team", "status", "id"], name="cust_team_status", condition=LIVE),
             models.Index(fields=["city", "-updated_at", "-id"], name="cust_city", condition=LIVE),
+            models.Index(fields=["city", "name_sort", "id"], name="cust_city_name", condition=LIVE),
             models.Index(fields=["province", "city"], name="cust_region", condition=LIVE),
             models.Index(fields=["industry"], name="cust_industry", condition=LIVE),
             models.Index(fields=["source"], name="cust_source", condition=LIVE),

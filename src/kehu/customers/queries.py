@@ -54,12 +54,15 @@ class ListScope(NamedTuple):
     restricted: bool  # only some customers (own, team)
 
 
-def customers_for_list(user) -> ListScope:
+def customers_for_list(user, owner_index_serves_order: bool = False) -> ListScope:
+    """``owner_index_serves_order``: a rep's walking page may use an (owner, order)
+    index, which finds the rep's rows in the page's order."""
     scope = roles.read_scope(user)
     q = scope_q(user, scope)
     if q is None:
         return ListScope(Customer.objects.all(), Customer.objects.all(), False)
-    walk = Customer.objects.filter(scope_q(user, scope, unindexed=True))
+    keep_index = scope == "own" and owner_index_serves_order
+    walk = Customer.objects.filter(scope_q(user, scope, unindexed=not keep_index))
     return ListScope(walk, Customer.objects.filter(q), True)
 
 

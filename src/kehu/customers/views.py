@@ -20,7 +20,7 @@ from kehu.core.paging import COUNT_CAP, CappedPaginator
 
 from . import queries, services
 from .exports import customer_csv_rows
-from .filtersets import ORDERING_FIELDS, CustomerFilterSet, plan_list
+from .filtersets import ORDERING_FIELDS, CustomerFilterSet, index_serves, plan_list
 from .forms import (
     AddressForm,
     ContactForm,
@@ -68,7 +68,8 @@ def list_rows(customers):
 def customer_list(request):
     filterset = CustomerFilterSet(request.GET or None, queryset=Customer.objects.none())
     ordering = request.GET.get("ordering") or "-updated_at"
-    plan = plan_list(filterset, queries.customers_for_list(request.user), ordering, list_rows)
+    scope = queries.customers_for_list(request.user, index_serves("owner_id", ordering))
+    plan = plan_list(filterset, scope, ordering, list_rows)
     try:
         page_size = int(request.GET.get("page_size", 25))
     except ValueError:
@@ -177,7 +178,9 @@ def customer_export(request):
     filterset = CustomerFilterSet(request.GET or None, queryset=Customer.objects.none())
     plan = plan_list(
         filterset,
-        queries.customers_for_list(request.user),
+        queries.customers_for_list(
+            request.user, index_serves("owner_id", request.GET.get("ordering"))
+        ),
         request.GET.get("ordering"),
         lambda customers: customers.select_related("owner", "team").prefetch_related("tags"),
     )

@@ -18,7 +18,7 @@ from kehu.core.models import CustomFieldDefinition
 from kehu.core.paging import COUNT_CAP
 
 from .. import queries, services
-from ..filtersets import CustomerFilterSet, plan_list
+from ..filtersets import CustomerFilterSet, index_serves, plan_list
 from ..models import Address, Contact, Customer, Note, Tag
 from .serializers import (
     AddressSerializer,
@@ -43,7 +43,9 @@ class CustomerFilterBackend(DjangoFilterBackend):
             raise utils.translate_validation(filterset.errors)
         plan = plan_list(
             filterset,
-            queries.customers_for_list(request.user),
+            queries.customers_for_list(
+                request.user, index_serves("owner_id", request.query_params.get("ordering"))
+            ),
             request.query_params.get("ordering"),
             # Owners by a query of their own, as on the list page (see list_rows).
             lambda customers: customers.prefetch_related(
@@ -87,11 +89,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
     filterset_class = CustomerFilterSet
 
     def get_queryset(self):
-        if self.action == "list":
-            self.list_scope = queries.customers_for_list(self.request.user)
-            customers = self.list_scope.page
-        else:
-            customers = queries.customers_visible_to(self.request.user)
+        customers = queries.customers_visible_to(self.request.user)
         return customers.select_related("owner").prefetch_related(
             Prefetch("tags", queryset=Tag.objects.only("id", "name"))
         )
