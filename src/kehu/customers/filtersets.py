@@ -98,9 +98,10 @@ def plan_list(filterset, scope: ListScope, ordering: str | None, rows=None) -> L
     # The ids themselves, so that a small set is not looked up twice.
     if filterset.known_few:
         threshold = SMALL_MATCH  # found through a short list of ids: cheap to collect
-    elif filterset.known_dense:
+    elif filterset.known_dense or filterset.order_served or scope.order_served:
         # Collecting the matches of a dense term means checking customer after
-        # customer; a thousand of them tell that a walk will fill the page soon.
+        # customer; and a walk along an index of one rep's or one city's rows in
+        # the page's order fills a page soon once a thousand of them match.
         threshold = min(plan_threshold(), COUNT_CAP)
     else:
         threshold = plan_threshold()
@@ -254,6 +255,8 @@ class CustomerFilterSet(filters.FilterSet):
         self.known_few = False
         # Set by a search term that a good share of all customers match.
         self.known_dense = False
+        # Set by an equality filter whose index also serves the page's order.
+        self.order_served = False
         if self.is_bound:
             self.errors  # noqa: B018 -- validates, so that cleaned_data holds the good values
         return self.filter_queryset(queryset) if self.is_bound else queryset
@@ -277,8 +280,11 @@ class CustomerFilterSet(filters.FilterSet):
         of reach unless it also serves the order (a city sorted by name)."""
         column = KEYED_COLUMNS[name]
         value = getattr(value, "pk", value)
-        if self.plan == "walk" and not index_serves(column, self.data.get("ordering")):
-            return queryset.filter(**{f"{column}__unindexed_in": [value]})
+        if not index_serves(column, self.data.get("ordering")):
+            if self.plan == "walk":
+                return queryset.filter(**{f"{column}__unindexed_in": [value]})
+        else:
+            self.order_served = True
         return queryset.filter(**{column: value})
 
     def filter_tag(self, queryset, name, value):
@@ -311,7 +317,7 @@ class CustomerFilterSet(filters.FilterSet):
 
     # Set by ``plan_list``: whether the user sees only some customers (own or team).
     scope_restricted = False
-    known_few = known_dense = False
+    known_few = known_dense = order_served = False
 
     @staticmethod
     def _tag_carriers(tag: str) -> tuple[int | None, list[int] | None]:

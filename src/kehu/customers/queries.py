@@ -52,6 +52,7 @@ class ListScope(NamedTuple):
     page: QuerySet
     count: QuerySet
     restricted: bool  # only some customers (own, team)
+    order_served: bool = False  # ``page`` walks an index that holds only this scope
 
 
 def customers_for_list(user, owner_index_serves_order: bool = False) -> ListScope:
@@ -63,7 +64,7 @@ def customers_for_list(user, owner_index_serves_order: bool = False) -> ListScop
         return ListScope(Customer.objects.all(), Customer.objects.all(), False)
     keep_index = scope == "own" and owner_index_serves_order
     walk = Customer.objects.filter(scope_q(user, scope, unindexed=not keep_index))
-    return ListScope(walk, Customer.objects.filter(q), True)
+    return ListScope(walk, Customer.objects.filter(q), True, keep_index)
 
 
 def customers_editable_by(user) -> QuerySet:
