@@ -104,7 +104,6 @@ FILTERS = [
     {"tag": "VIP"},
     {"tag": "VIP", "city": "上海市"},
     {"status": "active", "owner": "sales"},
-    {"tag": "VIP", "owner": "sales_peer"},
     {"search": "张"},
     {"search": "重庆", "status": "lead"},
 ]

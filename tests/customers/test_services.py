@@ -216,34 +216,6 @@ def test_search_keys_follow_edits_and_contacts(people):
     assert found(customer, "ouyangfeng") and not found(customer, "ouyangnana")
 
 
-def test_tag_assignments_carry_the_customers_owner_through_every_path(people):
-    from kehu.customers.models import CustomerTag
-
-    def mismatches():
-        return [
-            (t.customer_id, t.owner_id, t.customer.owner_id)
-            for t in CustomerTag.objects.select_related("customer")
-            if t.owner_id != t.customer.owner_id
-        ]
-
-    sales, peer, admin = people["sales"], people["sales_peer"], people["admin"]
-    a = make_customer(owner=sales, name="甲", tags=["VIP", "老客户"])
-    b = make_customer(owner=peer, name="乙", tags=["VIP"])
-    assert CustomerTag.objects.count() == 3 and mismatches() == []
-    services.customer_update(
-        actor=ui(admin), customer=a, data={"owner": peer.pk, "tags": ["VIP", "新"]}, version=1
-    )
-    assert mismatches() == []
-    assert set(CustomerTag.objects.filter(owner=peer).values_list("customer_id", flat=True)) == {
-        a.pk,
-        b.pk,
-    }
-    services.customers_bulk_tag(actor=ui(admin), customer_ids=[a.pk, b.pk], add=["展会"])
-    services.customers_bulk_reassign(actor=ui(admin), customer_ids=[b.pk], owner_id=sales.pk)
-    assert mismatches() == []
-    assert CustomerTag.objects.filter(owner=sales).count() == 2  # b: VIP, 展会
-
-
 def test_full_company_names_are_found_with_their_legal_form(people):
     evergreen = make_customer(
         owner=people["sales"], kind="organization", name="Evergreen Trading Co., Ltd."

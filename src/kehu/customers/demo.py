@@ -129,7 +129,7 @@ NOTE_COLUMNS = [
     "deleted_by_id",
 ]
 KEY_COLUMNS = ["customer_id", "key"]
-TAG_COLUMNS = ["customer_id", "tag_id", "owner_id"]
+TAG_COLUMNS = ["customer_id", "tag_id"]
 SOURCES = (
     ["sales"] * 30
     + ["website"] * 20
@@ -645,10 +645,10 @@ class Generator:
                     pool = list(tag_ids)
                     for i in range(k):
                         j = below(tags_n - i, (tags_n - i).bit_length())
-                        all_tags.append((cid, pool[j], owner_id))
+                        all_tags.append((cid, pool[j]))
                         pool[j] = pool[tags_n - i - 1]
                 else:
-                    all_tags.extend((cid, t, owner_id) for t in rng.sample(tag_ids, k))
+                    all_tags.extend((cid, t) for t in rng.sample(tag_ids, k))
             all_keys.append(_minimal(keys))
             if rand() < 0.05:
                 notes_out.append(
@@ -733,7 +733,7 @@ def _postgresql_payloads(chunk: Chunk) -> dict:
         "contacts": [line.encode() for line in _copy_text(chunk.contacts).splitlines(True)],
         "notes": [line.encode() for line in _copy_text(chunk.notes).splitlines(True)],
         "keys": "".join(keys).encode(),
-        "tags": _copy_text(chunk.tags).encode(),
+        "tags": "".join([f"{c}\t{t}\n" for c, t in chunk.tags]).encode(),
     }
 
 

@@ -94,7 +94,6 @@ def plan_list(filterset, scope: ListScope, ordering: str | None, rows=None) -> L
     """
     rows = rows or (lambda queryset: queryset)
     filterset.scope_restricted = scope.restricted
-    filterset.scope_owner_id = scope.owner_id
     count = filterset.filtered(scope.count, "indexed")
     # The ids themselves, so that a small set is not looked up twice.
     if filterset.known_few:
@@ -289,13 +288,10 @@ class CustomerFilterSet(filters.FilterSet):
         return queryset.filter(**{column: value})
 
     def filter_tag(self, queryset, name, value):
-        # One owner's carriers of a tag are one range of an index (see CustomerTag).
-        owner = self.form.cleaned_data.get("owner")
-        owner_id = owner.pk if owner is not None else self.scope_owner_id
         for tag in [t.strip() for t in value.split(",") if t.strip()]:
-            if ("tag", tag, owner_id) not in self._memo:
-                self._memo["tag", tag, owner_id] = self._tag_carriers(tag, owner_id)
-            tag_id, few = self._memo["tag", tag, owner_id]
+            if ("tag", tag) not in self._memo:
+                self._memo["tag", tag] = self._tag_carriers(tag)
+            tag_id, few = self._memo["tag", tag]
             if tag_id is None:
                 return queryset.none()
             if few is not None:
@@ -319,23 +315,17 @@ class CustomerFilterSet(filters.FilterSet):
         keyed = any(self.form.cleaned_data.get(name) for name in KEYED_COLUMNS)
         return keyed or self.scope_restricted
 
-    # Set by ``plan_list``: whether the user sees only some customers (own or team),
-    # and whose they are when they are one rep's.
+    # Set by ``plan_list``: whether the user sees only some customers (own or team).
     scope_restricted = False
-    scope_owner_id: int | None = None
     known_few = known_dense = order_served = False
 
     @staticmethod
-    def _tag_carriers(tag: str, owner_id: int | None) -> tuple[int | None, list[int] | None]:
-        """A tag's id, and its carriers (one owner's, if given) when they are few
-        (else ``None``)."""
+    def _tag_carriers(tag: str) -> tuple[int | None, list[int] | None]:
+        """A tag's id, and its carriers when they are few (else ``None``)."""
         tag_id = Tag.objects.filter(name=tag).values_list("pk", flat=True).first()
         if tag_id is None:
             return None, None
-        carriers = CustomerTag.objects.filter(tag_id=tag_id)
-        if owner_id is not None:
-            carriers = carriers.filter(owner_id=owner_id)
-        carriers = carriers.values_list("customer_id", flat=True)
+        carriers = CustomerTag.objects.filter(tag_id=tag_id).values_list("customer_id", flat=True)
         few = list(carriers[: SMALL_MATCH + 1])
         return tag_id, (few if len(few) <= SMALL_MATCH else None)
 

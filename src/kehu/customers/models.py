@@ -167,25 +167,12 @@ class Customer(BusinessRecord):
 class CustomerTag(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
-    # The customer's owner, copied (services keep it current) so that "my customers
-    # tagged VIP" is one index range: a rep's 2,300 out of a tag's 57,000 carriers.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["customer", "tag"], name="customer_tag_unique")
         ]
-        indexes = [
-            models.Index(fields=["tag", "customer"], name="custtag_tag"),
-            models.Index(fields=["tag", "owner", "customer"], name="custtag_tag_owner"),
-        ]
+        indexes = [models.Index(fields=["tag", "customer"], name="custtag_tag")]
 
     def __str__(self):
         return f"{self.customer_id}:{self.tag_id}"

@@ -53,7 +53,6 @@ class ListScope(NamedTuple):
     count: QuerySet
     restricted: bool  # only some customers (own, team)
     order_served: bool = False  # ``page`` walks an index that holds only this scope
-    owner_id: int | None = None  # the one owner of every customer in scope, if any
 
 
 def customers_for_list(user, owner_index_serves_order: bool = False) -> ListScope:
@@ -65,8 +64,7 @@ def customers_for_list(user, owner_index_serves_order: bool = False) -> ListScop
         return ListScope(Customer.objects.all(), Customer.objects.all(), False)
     keep_index = scope == "own" and owner_index_serves_order
     walk = Customer.objects.filter(scope_q(user, scope, unindexed=not keep_index))
-    owner_id = user.pk if scope == "own" else None
-    return ListScope(walk, Customer.objects.filter(q), True, keep_index, owner_id)
+    return ListScope(walk, Customer.objects.filter(q), True, keep_index)
 
 
 def customers_editable_by(user) -> QuerySet:

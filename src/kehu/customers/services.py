@@ -152,15 +152,7 @@ def _set_tags(customer: Customer, names: list[str]) -> None:
     current = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
     CustomerTag.objects.filter(customer=customer, tag_id__in=current - wanted).delete()
     CustomerTag.objects.bulk_create(
-        CustomerTag(customer=customer, tag_id=t, owner_id=customer.owner_id)
-        for t in wanted - current
-    )
-
-
-def _copy_owner_to_tags(customer: Customer) -> None:
-    """Keep the owner copied on the customer's tag assignments (see CustomerTag)."""
-    CustomerTag.objects.filter(customer=customer).exclude(owner_id=customer.owner_id).update(
-        owner_id=customer.owner_id
+        CustomerTag(customer=customer, tag_id=t) for t in wanted - current
     )
 
 
@@ -223,8 +215,6 @@ def customer_update(*, actor: Actor, customer: Customer, data: dict, version) ->
         current.updated_at = timezone.now()
         current.name_sort = sort_key(current.name)
         current.save()
-        if "owner" in changes:
-            _copy_owner_to_tags(current)
         if changes.keys() & {"name", "company_name", "phones", "emails", "credit_code"}:
             refresh_search_keys(current)
         log_change(current, ChangeAction.UPDATE, actor, changes)
@@ -306,9 +296,7 @@ def customers_bulk_tag(*, actor: Actor, customer_ids: list[int], add=(), remove=
         for customer in editable:
             before = _tag_names(customer)
             for tag in add_tags:
-                CustomerTag.objects.get_or_create(
-                    customer=customer, tag=tag, defaults={"owner_id": customer.owner_id}
-                )
+                CustomerTag.objects.get_or_create(customer=customer, tag=tag)
             CustomerTag.objects.filter(customer=customer, tag_id__in=remove_ids).delete()
             after = _tag_names(customer)
             if after != before:
@@ -332,7 +320,6 @@ def customers_bulk_reassign(*, actor: Actor, customer_ids: list[int], owner_id) 
                 customer.version += 1
                 customer.updated_at = timezone.now()
                 customer.save(update_fields=["owner", "team", "version", "updated_at"])
-                _copy_owner_to_tags(customer)
                 log_change(customer, ChangeAction.UPDATE, actor, changes)
                 changed += 1
     return changed
