@@ -6,4 +6,5 @@ urlpatterns = [
     path("auth/token/", account_views.ObtainToken.as_view(), name="api-token"),
     path("", include("kehu.accounts.api.urls")),
     path("", include("kehu.customers.api.urls")),
+    path("", include("kehu.sales.api.urls")),
 ]

@@ -1,6 +1,7 @@
 """Kehu settings, read from environment variables (see docs/configuration.md)."""
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.sales",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +180,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Soft-deleted records stay in the recycle bin this many days before purge.
 KEHU_RECYCLE_RETENTION_DAYS = int(os.environ.get("KEHU_RECYCLE_RETENTION_DAYS", "30"))
 KEHU_DEFAULT_PHONE_REGION = os.environ.get("KEHU_DEFAULT_PHONE_REGION", "CN")
+# Purchase figures are summed in this currency; orders in another one need a rate
+# here, as JSON ({"USD": "7.10"}: one US dollar is 7.10 of the base currency).
+# Order batches of 10,000 run to several megabytes of JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("KEHU_MAX_REQUEST_MB", "64")) * 1024 * 1024
+KEHU_BASE_CURRENCY = os.environ.get("KEHU_BASE_CURRENCY", "CNY").upper()
+KEHU_EXCHANGE_RATES = json.loads(os.environ.get("KEHU_EXCHANGE_RATES") or "{}")
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -41,6 +41,10 @@ CUSTOMER_READ_FIELDS = [
     "team",
     "tags",
     "custom_fields",
+    "order_count",
+    "total_spent",
+    "first_purchase_at",
+    "last_purchase_at",
     "version",
     "created_at",
     "updated_at",
@@ -57,7 +61,17 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = CUSTOMER_READ_FIELDS
-        read_only_fields = ["id", "version", "created_at", "updated_at", "owner_name"]
+        read_only_fields = [
+            "id",
+            "version",
+            "created_at",
+            "updated_at",
+            "owner_name",
+            "order_count",
+            "total_spent",
+            "first_purchase_at",
+            "last_purchase_at",
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj):

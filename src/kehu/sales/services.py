@@ -1,0 +1,578 @@
+"""Every write of products, orders and refunds: validation, permissions, change log,
+and the customers' purchase figures, in one place."""
+
+import datetime
+import decimal
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from kehu.accounts import roles
+from kehu.accounts.models import Role
+from kehu.core.changelog import Actor, diff, log_change, snapshot
+from kehu.core.models import ChangeAction, ChangeLogEntry
+from kehu.core.normalize import clean_text
+from kehu.customers import queries as customer_queries
+from kehu.customers.models import Customer
+
+from .models import Order, OrderLine, OrderStatus, Product, Refund
+
+MAX_BATCH = 10_000
+MAX_LINES = 1_000
+CENT = decimal.Decimal("0.01")
+MONEY_LIMIT = decimal.Decimal("1e13")
+# Orders that count as purchases in the customers' figures.
+COUNTED = [OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED]
+
+
+# ---- value parsing -----------------------------------------------------------
+
+
+def _decimal(value, *, minimum=None, places=2) -> decimal.Decimal:
+    if isinstance(value, bool) or value in (None, ""):
+        raise ValueError(_("Enter a number."))
+    try:
+        number = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation:
+        raise ValueError(_("Enter a number.")) from None
+    if not number.is_finite() or abs(number) >= MONEY_LIMIT:
+        raise ValueError(_("Enter a number."))
+    if number != number.quantize(decimal.Decimal(1).scaleb(-places)):
+        raise ValueError(_("Use at most %(places)d decimal places.") % {"places": places})
+    if minimum is not None and number < minimum:
+        raise ValueError(_("Must be at least %(minimum)s.") % {"minimum": minimum})
+    return number
+
+
+def _moment(value) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = parse_datetime(value.strip())
+        except ValueError:
+            moment = None
+        if moment is None:
+            try:
+                moment = datetime.datetime.combine(
+                    datetime.date.fromisoformat(value.strip()), datetime.time()
+                )
+            except ValueError:
+                raise ValueError(
+                    _("Enter a date and time such as 2026-03-01T14:30:00+08:00.")
+                ) from None
+    else:
+        raise ValueError(_("Enter a date and time such as 2026-03-01T14:30:00+08:00."))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)  # in Kehu's time zone
+    return moment
+
+
+def base_rate(currency: str) -> decimal.Decimal:
+    """Base-currency units per unit of ``currency``; ValueError if none is configured."""
+    if currency == settings.KEHU_BASE_CURRENCY:
+        return decimal.Decimal(1)
+    rate = settings.KEHU_EXCHANGE_RATES.get(currency)
+    if rate is None:
+        raise ValueError(
+            _("No exchange rate to %(base)s is configured for %(currency)s.")
+            % {"base": settings.KEHU_BASE_CURRENCY, "currency": currency}
+        )
+    return decimal.Decimal(str(rate))
+
+
+def _currency(value) -> str:
+    code = clean_text(value or settings.KEHU_BASE_CURRENCY).upper()
+    if len(code) != 3 or not code.isalpha() or not code.isascii():
+        raise ValueError(_("Use a three-letter ISO 4217 code such as CNY."))
+    base_rate(code)
+    return code
+
+
+# ---- products ------------------------------------------------------------------
+
+PRODUCT_FIELDS = ["sku", "name", "category", "list_price", "currency", "active"]
+
+
+def can_edit_catalogue(user) -> bool:
+    return roles.effective_role(user) in (Role.ADMIN, Role.MANAGER)
+
+
+def _clean_product(data: dict, instance: Product | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    for name in ("sku", "name", "category"):
+        if name in data or instance is None:
+            value = clean_text(data.get(name, ""))
+            limit = Product._meta.get_field(name).max_length
+            if name != "category" and not value:
+                errors[name] = [_("This field is required.")]
+            elif len(value) > limit:
+                errors[name] = [_("At most %(n)d characters.") % {"n": limit}]
+            cleaned[name] = value
+    if "list_price" in data or instance is None:
+        try:
+            cleaned["list_price"] = _decimal(data.get("list_price"), minimum=0)
+        except ValueError as error:
+            errors["list_price"] = [str(error)]
+    if "currency" in data or instance is None:
+        try:
+            cleaned["currency"] = _currency(data.get("currency"))
+        except ValueError as error:
+            errors["currency"] = [str(error)]
+    if "active" in data:
+        if not isinstance(data["active"], bool):
+            errors["active"] = [_("Use true or false.")]
+        cleaned["active"] = data["active"]
+    sku = cleaned.get("sku")
+    if sku and Product.all_objects.filter(sku=sku).exclude(pk=getattr(instance, "pk", None)):
+        errors["sku"] = [_("Another product has this SKU.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def product_create(*, actor: Actor, data: dict) -> Product:
+    if actor.user is not None and not can_edit_catalogue(actor.user):
+        raise PermissionDenied(_("Only admins and managers edit the product catalogue."))
+    cleaned = _clean_product(data)
+    with transaction.atomic():
+        product = Product.objects.create(**cleaned)
+        log_change(product, ChangeAction.CREATE, actor, diff({}, snapshot(product, PRODUCT_FIELDS)))
+    return product
+
+
+def product_update(*, actor: Actor, product: Product, data: dict) -> Product:
+    if actor.user is not None and not can_edit_catalogue(actor.user):
+        raise PermissionDenied(_("Only admins and managers edit the product catalogue."))
+    cleaned = _clean_product(data, instance=product)
+    with transaction.atomic():
+        current = Product.objects.select_for_update().get(pk=product.pk)
+        before = snapshot(current, PRODUCT_FIELDS)
+        for name, value in cleaned.items():
+            setattr(current, name, value)
+        changes = diff(before, snapshot(current, PRODUCT_FIELDS))
+        if changes:
+            current.version += 1
+            current.updated_at = timezone.now()
+            current.save()
+            log_change(current, ChangeAction.UPDATE, actor, changes)
+    return current
+
+
+def product_delete(*, actor: Actor, product: Product) -> None:
+    """Soft delete; past orders keep their lines."""
+    if actor.user is not None and not can_edit_catalogue(actor.user):
+        raise PermissionDenied(_("Only admins and managers edit the product catalogue."))
+    with transaction.atomic():
+        product.deleted_at = timezone.now()
+        product.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
+        product.save(update_fields=["deleted_at", "deleted_by"])
+        log_change(product, ChangeAction.DELETE, actor)
+
+
+# ---- orders ----------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+@dataclass
+class _Draft:
+    index: int
+    external_id: str
+    customer_id: int
+    ordered_at: datetime.datetime
+    currency: str
+    status: str
+    lines: list[tuple[int, decimal.Decimal, decimal.Decimal, decimal.Decimal, decimal.Decimal]]
+
+    @property
+    def amount(self) -> decimal.Decimal:
+        return sum((line[4] for line in self.lines), decimal.Decimal(0))
+
+
+def _draft(index: int, item, products: dict[str, Product]) -> tuple[_Draft | None, dict]:
+    """One order of a batch, checked: a draft, or the errors by field."""
+    if not isinstance(item, dict):
+        return None, {"non_field_errors": [_("Each order must be a JSON object.")]}
+    errors: dict[str, list[str]] = {}
+    external_id = clean_text(item.get("external_id", ""))
+    if not external_id:
+        errors["external_id"] = [_("This field is required.")]
+    elif len(external_id) > 100:
+        errors["external_id"] = [_("At most %(n)d characters.") % {"n": 100}]
+    customer = item.get("customer")
+    if (
+        isinstance(customer, bool)
+        or not isinstance(customer, int | str)
+        or not str(customer).isdigit()
+    ):
+        errors["customer"] = [_("Send the customer's id.")]
+    moment = currency = None
+    try:
+        moment = _moment(item.get("ordered_at"))
+    except ValueError as error:
+        errors["ordered_at"] = [str(error)]
+    try:
+        currency = _currency(item.get("currency"))
+    except ValueError as error:
+        errors["currency"] = [str(error)]
+    status = item.get("status") or OrderStatus.PAID
+    if status not in (OrderStatus.PAID, OrderStatus.CANCELLED):
+        errors["status"] = [_("A new order is paid or cancelled; refunds are recorded as refunds.")]
+    lines = item.get("lines")
+    drafted = []
+    if not isinstance(lines, list) or not lines:
+        errors["lines"] = [_("Send at least one line.")]
+    elif len(lines) > MAX_LINES:
+        errors["lines"] = [_("At most %(n)d lines per order.") % {"n": MAX_LINES}]
+    else:
+        for n, line in enumerate(lines):
+            line_errors, drafted_line = _draft_line(line, products)
+            for name, messages in line_errors.items():
+                errors[f"lines.{n}.{name}"] = messages
+            if drafted_line:
+                drafted.append(drafted_line)
+    if errors:
+        return None, errors
+    return _Draft(index, external_id, int(customer), moment, currency, status, drafted), {}
+
+
+def _draft_line(line, products: dict[str, Product]) -> tuple[dict, tuple | None]:
+    if not isinstance(line, dict):
+        return {"non_field_errors": [_("Each line must be a JSON object.")]}, None
+    errors: dict[str, list[str]] = {}
+    sku = clean_text(line.get("sku", ""))
+    product = products.get(sku)
+    if product is None:
+        errors["sku"] = [_("There is no product with this SKU.")]
+    values = {}
+    for name, minimum, places, default in (
+        ("quantity", None, 3, None),
+        ("unit_price", 0, 2, product.list_price if product else None),
+        ("discount", 0, 2, 0),
+    ):
+        raw = line.get(name)
+        if raw in (None, "") and default is not None:
+            values[name] = decimal.Decimal(default)
+            continue
+        try:
+            values[name] = _decimal(raw, minimum=minimum, places=places)
+        except ValueError as error:
+            errors[name] = [str(error)]
+    if "quantity" in values and values["quantity"] <= 0:
+        errors["quantity"] = [_("Must be more than 0.")]
+    if errors:
+        return errors, None
+    gross = (values["quantity"] * values["unit_price"]).quantize(CENT, decimal.ROUND_HALF_UP)
+    if values["discount"] > gross:
+        return {"discount": [_("The discount is larger than the line's price.")]}, None
+    amount = gross - values["discount"]
+    return {}, (product.pk, values["quantity"], values["unit_price"], values["discount"], amount)
+
+
+def order_batch_ingest(*, actor: Actor, orders) -> IngestResult:
+    """Store a batch of orders (up to MAX_BATCH). Idempotent by ``external_id``: an
+    order seen before, or earlier in the same batch, counts as a duplicate and
+    changes nothing. Each invalid order is rejected with its index and field errors;
+    the valid ones are kept. Raises ValidationError only for a malformed batch, and
+    PermissionDenied for a user who may write no orders at all."""
+    if not isinstance(orders, list):
+        raise ValidationError({"orders": [_("Send a list of orders.")]})
+    if len(orders) > MAX_BATCH:
+        raise ValidationError({"orders": [_("At most %(n)d orders per batch.") % {"n": MAX_BATCH}]})
+    user = actor.user
+    if user is not None and roles.write_scope(user) == "none":
+        raise PermissionDenied(_("Your role may not record orders."))
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _ingest(actor, orders)
+        except IntegrityError:
+            # Another request stored one of these external ids meanwhile: the
+            # second pass sees it as a duplicate.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest(actor: Actor, orders: list) -> IngestResult:
+    result = IngestResult()
+    skus = {
+        clean_text(line.get("sku", ""))
+        for item in orders
+        if isinstance(item, dict) and isinstance(item.get("lines"), list)
+        for line in item["lines"]
+        if isinstance(line, dict)
+    }
+    # Inactive products still count: a batch may carry past orders.
+    products = {p.sku: p for p in _in_chunks(Product.objects.all(), "sku", skus)}
+    drafts: list[_Draft] = []
+    for index, item in enumerate(orders):
+        draft, errors = _draft(index, item, products)
+        if errors:
+            result.rejected.append({"index": index, "errors": errors})
+        else:
+            drafts.append(draft)
+    wanted = {d.external_id for d in drafts}
+    known = set(
+        _in_chunks(Order.all_objects.values_list("external_id", flat=True), "external_id", wanted)
+    )
+    editable = _editable_customer_ids(actor, {d.customer_id for d in drafts})
+    fresh: list[_Draft] = []
+    for draft in drafts:
+        if draft.external_id in known:
+            result.duplicates += 1
+        elif draft.customer_id not in editable:
+            result.rejected.append(
+                {
+                    "index": draft.index,
+                    "errors": {"customer": [_("There is no customer with this id you may edit.")]},
+                }
+            )
+        else:
+            known.add(draft.external_id)
+            fresh.append(draft)
+    result.rejected.sort(key=lambda r: r["index"])
+    if fresh:
+        result.orders = _store(actor, fresh)
+        result.created = len(fresh)
+        refresh_purchase_figures({d.customer_id for d in fresh})
+    return result
+
+
+def _in_chunks(queryset, field_name: str, values, size: int = 900) -> list:
+    """The rows of ``queryset`` whose ``field_name`` is in ``values``, queried in
+    chunks that stay below SQLite's limit of variables per statement."""
+    values = sorted(values)
+    rows: list = []
+    for start in range(0, len(values), size):
+        rows += queryset.filter(**{f"{field_name}__in": values[start : start + size]})
+    return rows
+
+
+def _editable_customer_ids(actor: Actor, ids: set[int]) -> set[int]:
+    customers = (
+        customer_queries.customers_editable_by(actor.user)
+        if actor.user is not None
+        else Customer.objects.all()
+    )
+    return set(_in_chunks(customers.values_list("pk", flat=True), "pk", ids))
+
+
+def _store(actor: Actor, drafts: list[_Draft]) -> list[Order]:
+    now = timezone.now()
+    orders = [
+        Order(
+            external_id=d.external_id,
+            customer_id=d.customer_id,
+            ordered_at=d.ordered_at,
+            currency=d.currency,
+            status=d.status,
+            amount=d.amount,
+            base_rate=base_rate(d.currency),
+            created_at=now,
+            updated_at=now,
+        )
+        for d in drafts
+    ]
+    Order.objects.bulk_create(orders, batch_size=2000)
+    if any(o.pk is None for o in orders):  # a database that returns no ids
+        ids = dict(
+            Order.objects.filter(external_id__in=[o.external_id for o in orders]).values_list(
+                "external_id", "pk"
+            )
+        )
+        for order in orders:
+            order.pk = ids[order.external_id]
+    OrderLine.objects.bulk_create(
+        (
+            OrderLine(
+                order_id=order.pk,
+                product_id=product_id,
+                quantity=quantity,
+                unit_price=unit_price,
+                discount=discount,
+                amount=amount,
+            )
+            for order, d in zip(orders, drafts, strict=True)
+            for product_id, quantity, unit_price, discount, amount in d.lines
+        ),
+        batch_size=5000,
+    )
+    order_type = ContentType.objects.get_for_model(Order)
+    customer_type = ContentType.objects.get_for_model(Customer)
+    user = actor.user if getattr(actor.user, "pk", None) else None
+    ChangeLogEntry.objects.bulk_create(
+        (
+            ChangeLogEntry(
+                content_type=order_type,
+                object_id=order.pk,
+                object_repr=order.external_id[:200],
+                parent_type=customer_type,
+                parent_id=order.customer_id,
+                action=ChangeAction.CREATE,
+                user=user,
+                channel=actor.channel,
+                changes={
+                    "external_id": [None, order.external_id],
+                    "amount": [None, f"{order.amount} {order.currency}"],
+                    "status": [None, order.status],
+                    "lines": [None, len(d.lines)],
+                },
+                version=1,
+                timestamp=now,
+            )
+            for order, d in zip(orders, drafts, strict=True)
+        ),
+        batch_size=2000,
+    )
+    return orders
+
+
+def order_create(*, actor: Actor, data: dict) -> Order:
+    """One order, by the rules of a batch; raises ValidationError for a duplicate too."""
+    result = order_batch_ingest(actor=actor, orders=[data])
+    if result.rejected:
+        raise ValidationError(result.rejected[0]["errors"])
+    if result.duplicates:
+        raise ValidationError({"external_id": [_("An order with this external id exists.")]})
+    return result.orders[0]
+
+
+# ---- refunds ---------------------------------------------------------------------
+
+
+def refund_create(*, actor: Actor, order: Order, data: dict) -> Refund:
+    """Record money paid back (and goods returned) for an order; the order's status
+    and the customer's figures follow."""
+    if actor.user is not None and not customer_queries.can_edit(actor.user, order.customer):
+        raise PermissionDenied(_("You may not edit this customer's orders."))
+    errors: dict[str, list[str]] = {}
+    try:
+        amount = _decimal(data.get("amount"), minimum=decimal.Decimal("0.01"))
+    except ValueError as error:
+        errors["amount"] = [str(error)]
+        amount = None
+    try:
+        refunded_at = _moment(data.get("refunded_at") or timezone.now())
+    except ValueError as error:
+        errors["refunded_at"] = [str(error)]
+    reason = clean_text(data.get("reason", ""))
+    if len(reason) > 300:
+        errors["reason"] = [_("At most %(n)d characters.") % {"n": 300}]
+    external_id = clean_text(data.get("external_id", "")) or None
+    if external_id and Refund.all_objects.filter(external_id=external_id).exists():
+        errors["external_id"] = [_("A refund with this external id exists.")]
+    is_return = data.get("is_return", False)
+    if not isinstance(is_return, bool):
+        errors["is_return"] = [_("Use true or false.")]
+    with transaction.atomic():
+        current = Order.objects.select_for_update().get(pk=order.pk)
+        if current.status == OrderStatus.CANCELLED:
+            errors["non_field_errors"] = [_("A cancelled order cannot be refunded.")]
+        elif amount is not None and amount > current.amount - current.refunded_amount:
+            errors["amount"] = [
+                _("At most %(left)s %(currency)s is left to refund.")
+                % {"left": current.amount - current.refunded_amount, "currency": current.currency}
+            ]
+        if errors:
+            raise ValidationError(errors)
+        refund = Refund.objects.create(
+            order=current,
+            external_id=external_id,
+            refunded_at=refunded_at,
+            amount=amount,
+            reason=reason,
+            is_return=is_return,
+        )
+        before = snapshot(current, ["refunded_amount", "status"])
+        current.refunded_amount += amount
+        current.status = (
+            OrderStatus.REFUNDED
+            if current.refunded_amount >= current.amount
+            else OrderStatus.PARTIALLY_REFUNDED
+        )
+        current.version += 1
+        current.updated_at = timezone.now()
+        current.save()
+        log_change(
+            refund,
+            ChangeAction.CREATE,
+            actor,
+            {"amount": [None, str(amount)]},
+            parent=current.customer,
+        )
+        log_change(
+            current,
+            ChangeAction.UPDATE,
+            actor,
+            diff(before, snapshot(current, ["refunded_amount", "status"])),
+            parent=current.customer,
+        )
+        refresh_purchase_figures({current.customer_id})
+    return refund
+
+
+# ---- purchase figures -----------------------------------------------------------------
+
+
+def refresh_purchase_figures(customer_ids) -> None:
+    """Recompute order count, net spend (base currency) and first and last purchase
+    of these customers from their orders, in one statement per 900 customers."""
+    counted = Order.objects.filter(customer_id=OuterRef("pk"), status__in=COUNTED)
+    net = ExpressionWrapper(
+        (F("amount") - F("refunded_amount")) * F("base_rate"),
+        output_field=DecimalField(max_digits=24, decimal_places=8),
+    )
+    zero = decimal.Decimal(0)
+    ids = sorted(customer_ids)
+    for start in range(0, len(ids), 900):
+        Customer.all_objects.filter(pk__in=ids[start : start + 900]).update(
+            order_count=_scalar(counted, Count("pk"), 0),
+            total_spent=_scalar(
+                counted, Sum(net), zero, DecimalField(max_digits=18, decimal_places=2)
+            ),
+            first_purchase_at=_scalar(counted, Min("ordered_at"), None),
+            last_purchase_at=_scalar(counted, Max("ordered_at"), None),
+        )
+
+
+def _scalar(rows, aggregate, default, output_field=None):
+    """One aggregate of a customer's counted orders, as a correlated subquery."""
+    query = rows.order_by().values("customer_id").annotate(value=aggregate).values("value")
+    expression = Subquery(query, output_field=output_field) if output_field else Subquery(query)
+    if default is None:
+        return expression
+    return (
+        Coalesce(expression, default, output_field=output_field)
+        if output_field
+        else Coalesce(expression, default)
+    )
