@@ -16,25 +16,23 @@ from email_validator import EmailNotValidError, validate_email
 _SPACES = re.compile(r"\s+")
 
 
+# Full-width ASCII (U+FF01–U+FF5E) to its half-width form, and the ideographic space.
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+
+
 def to_halfwidth(text: str) -> str:
     """Full-width ASCII (ａｂｃ１２３，＠) and the ideographic space become half-width."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code == 0x3000:
-            out.append(" ")
-        elif 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_HALFWIDTH)
 
 
 def clean_text(value) -> str:
     """Half-width, trimmed, inner runs of whitespace collapsed; ``None`` becomes ''."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", to_halfwidth(str(value)))
+    text = str(value)
+    if text.isascii():  # nothing to widen or compose (most SKUs, ids, emails)
+        return _SPACES.sub(" ", text).strip()
+    text = unicodedata.normalize("NFC", to_halfwidth(text))
     return _SPACES.sub(" ", text).strip()
 
 

@@ -120,19 +120,6 @@ class Customer(BusinessRecord):
     custom_fields = models.JSONField(
         _("custom fields"), default=dict, blank=True, encoder=UnicodeJSONEncoder
     )
-    # Purchase figures, kept current by the sales services as orders and refunds
-    # arrive; amounts in the base currency (KEHU_BASE_CURRENCY), net of refunds.
-    # Database defaults too: bulk loads insert rows without these columns.
-    order_count = models.PositiveIntegerField(_("orders"), db_default=0, editable=False)
-    total_spent = models.DecimalField(
-        _("total spent"), max_digits=18, decimal_places=2, db_default=0, editable=False
-    )
-    first_purchase_at = models.DateTimeField(
-        _("first purchase"), null=True, blank=True, editable=False
-    )
-    last_purchase_at = models.DateTimeField(
-        _("last purchase"), null=True, blank=True, editable=False
-    )
 
     class Meta:
         verbose_name = _("customer")

@@ -3,12 +3,13 @@ and the customers' purchase figures, in one place."""
 
 import datetime
 import decimal
+import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Count,
     DecimalField,
@@ -16,24 +17,22 @@ from django.db.models import (
     F,
     Max,
     Min,
-    OuterRef,
-    Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
 from kehu.accounts.models import Role
+from kehu.core.bulk import in_values, insert_returning, insert_rows, upsert_rows
 from kehu.core.changelog import Actor, diff, log_change, snapshot
 from kehu.core.models import ChangeAction, ChangeLogEntry
 from kehu.core.normalize import clean_text
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
 
-from .models import Order, OrderLine, OrderStatus, Product, Refund
+from .models import Order, OrderLine, OrderStatus, Product, PurchaseSummary, Refund
 
 MAX_BATCH = 10_000
 MAX_LINES = 1_000
@@ -197,7 +196,7 @@ class IngestResult:
     created: int = 0
     duplicates: int = 0
     rejected: list[dict] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
+    order_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"created": self.created, "duplicates": self.duplicates, "rejected": self.rejected}
@@ -341,10 +340,7 @@ def _ingest(actor: Actor, orders: list) -> IngestResult:
             result.rejected.append({"index": index, "errors": errors})
         else:
             drafts.append(draft)
-    wanted = {d.external_id for d in drafts}
-    known = set(
-        _in_chunks(Order.all_objects.values_list("external_id", flat=True), "external_id", wanted)
-    )
+    known = set(_order_ids_by_external_id({d.external_id for d in drafts}))
     editable = _editable_customer_ids(actor, {d.customer_id for d in drafts})
     fresh: list[_Draft] = []
     for draft in drafts:
@@ -362,20 +358,30 @@ def _ingest(actor: Actor, orders: list) -> IngestResult:
             fresh.append(draft)
     result.rejected.sort(key=lambda r: r["index"])
     if fresh:
-        result.orders = _store(actor, fresh)
+        result.order_ids = _store(actor, fresh)
         result.created = len(fresh)
-        refresh_purchase_figures({d.customer_id for d in fresh})
+        _add_to_purchase_figures(fresh)
     return result
 
 
-def _in_chunks(queryset, field_name: str, values, size: int = 900) -> list:
+def _in_chunks(queryset, field_name: str, values, size: int = 5000) -> list:
     """The rows of ``queryset`` whose ``field_name`` is in ``values``, queried in
-    chunks that stay below SQLite's limit of variables per statement."""
+    chunks that stay below SQLite's limit of variables per statement (32,766)."""
     values = sorted(values)
     rows: list = []
     for start in range(0, len(values), size):
         rows += queryset.filter(**{f"{field_name}__in": values[start : start + size]})
     return rows
+
+
+def _order_ids_by_external_id(external_ids) -> dict[str, int]:
+    """Orders (deleted ones too) by external id, in one query."""
+    condition, params = in_values("external_id", external_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT external_id, id FROM {Order._meta.db_table} WHERE {condition}", params
+        )
+        return dict(cursor.fetchall())
 
 
 def _editable_customer_ids(actor: Actor, ids: set[int]) -> set[int]:
@@ -387,74 +393,97 @@ def _editable_customer_ids(actor: Actor, ids: set[int]) -> set[int]:
     return set(_in_chunks(customers.values_list("pk", flat=True), "pk", ids))
 
 
-def _store(actor: Actor, drafts: list[_Draft]) -> list[Order]:
+def _store(actor: Actor, drafts: list[_Draft]) -> list[int]:
+    """Insert the drafts' orders, lines and change log entries; returns the order ids."""
     now = timezone.now()
-    orders = [
-        Order(
-            external_id=d.external_id,
-            customer_id=d.customer_id,
-            ordered_at=d.ordered_at,
-            currency=d.currency,
-            status=d.status,
-            amount=d.amount,
-            base_rate=base_rate(d.currency),
-            created_at=now,
-            updated_at=now,
+    ids = dict(
+        insert_returning(
+            Order,
+            [
+                "external_id",
+                "customer_id",
+                "ordered_at",
+                "currency",
+                "status",
+                "amount",
+                "refunded_amount",
+                "base_rate",
+                "created_at",
+                "updated_at",
+                "version",
+            ],
+            [
+                (
+                    d.external_id,
+                    d.customer_id,
+                    d.ordered_at,
+                    d.currency,
+                    str(d.status),
+                    d.amount,
+                    decimal.Decimal(0),
+                    base_rate(d.currency),
+                    now,
+                    now,
+                    1,
+                )
+                for d in drafts
+            ],
+            returning=["external_id", "id"],
         )
-        for d in drafts
-    ]
-    Order.objects.bulk_create(orders, batch_size=2000)
-    if any(o.pk is None for o in orders):  # a database that returns no ids
-        ids = dict(
-            Order.objects.filter(external_id__in=[o.external_id for o in orders]).values_list(
-                "external_id", "pk"
-            )
-        )
-        for order in orders:
-            order.pk = ids[order.external_id]
-    OrderLine.objects.bulk_create(
+    )
+    insert_rows(
+        OrderLine,
+        ["order_id", "product_id", "quantity", "unit_price", "discount", "amount"],
         (
-            OrderLine(
-                order_id=order.pk,
-                product_id=product_id,
-                quantity=quantity,
-                unit_price=unit_price,
-                discount=discount,
-                amount=amount,
-            )
-            for order, d in zip(orders, drafts, strict=True)
+            (ids[d.external_id], product_id, quantity, unit_price, discount, amount)
+            for d in drafts
             for product_id, quantity, unit_price, discount, amount in d.lines
         ),
-        batch_size=5000,
     )
-    order_type = ContentType.objects.get_for_model(Order)
-    customer_type = ContentType.objects.get_for_model(Customer)
-    user = actor.user if getattr(actor.user, "pk", None) else None
-    ChangeLogEntry.objects.bulk_create(
+    order_type = ContentType.objects.get_for_model(Order).pk
+    customer_type = ContentType.objects.get_for_model(Customer).pk
+    user_id = getattr(actor.user, "pk", None)
+    insert_rows(
+        ChangeLogEntry,
+        [
+            "content_type_id",
+            "object_id",
+            "object_repr",
+            "parent_type_id",
+            "parent_id",
+            "action",
+            "user_id",
+            "channel",
+            "changes",
+            "version",
+            "timestamp",
+        ],
         (
-            ChangeLogEntry(
-                content_type=order_type,
-                object_id=order.pk,
-                object_repr=order.external_id[:200],
-                parent_type=customer_type,
-                parent_id=order.customer_id,
-                action=ChangeAction.CREATE,
-                user=user,
-                channel=actor.channel,
-                changes={
-                    "external_id": [None, order.external_id],
-                    "amount": [None, f"{order.amount} {order.currency}"],
-                    "status": [None, order.status],
-                    "lines": [None, len(d.lines)],
-                },
-                version=1,
-                timestamp=now,
+            (
+                order_type,
+                ids[d.external_id],
+                d.external_id[:200],
+                customer_type,
+                d.customer_id,
+                ChangeAction.CREATE.value,
+                user_id,
+                str(actor.channel),
+                json.dumps(
+                    {
+                        "external_id": [None, d.external_id],
+                        "amount": [None, f"{d.amount} {d.currency}"],
+                        "status": [None, str(d.status)],
+                        "lines": [None, len(d.lines)],
+                    },
+                    ensure_ascii=False,
+                ),
+                1,
+                now,
             )
-            for order, d in zip(orders, drafts, strict=True)
+            for d in drafts
         ),
-        batch_size=2000,
     )
-    return orders
+    return [ids[d.external_id] for d in drafts]
 
 
 def order_create(*, actor: Actor, data: dict) -> Order:
@@ -464,7 +493,7 @@ def order_create(*, actor: Actor, data: dict) -> Order:
         raise ValidationError(result.rejected[0]["errors"])
     if result.duplicates:
         raise ValidationError({"external_id": [_("An order with this external id exists.")]})
-    return result.orders[0]
+    return Order.objects.get(pk=result.order_ids[0])
 
 
 # ---- refunds ---------------------------------------------------------------------
@@ -544,35 +573,76 @@ def refund_create(*, actor: Actor, order: Order, data: dict) -> Refund:
 # ---- purchase figures -----------------------------------------------------------------
 
 
+def _add_to_purchase_figures(drafts: list[_Draft]) -> None:
+    """Add new orders to their customers' summaries in place: no order is read
+    again, and concurrent batches add up (an upsert per customer)."""
+    added: dict[int, list] = {}
+    for d in drafts:
+        if d.status not in COUNTED:
+            continue
+        figures = added.setdefault(
+            d.customer_id, [0, decimal.Decimal(0), d.ordered_at, d.ordered_at]
+        )
+        figures[0] += 1
+        figures[1] += d.amount * base_rate(d.currency)
+        figures[2] = min(figures[2], d.ordered_at)
+        figures[3] = max(figures[3], d.ordered_at)
+    upsert_rows(
+        PurchaseSummary,
+        ["customer_id", "order_count", "total_spent", "first_purchase_at", "last_purchase_at"],
+        [
+            (pk, n, total.quantize(CENT), first, last)
+            for pk, (n, total, first, last) in added.items()
+        ],
+        conflict="customer_id",
+        assignments=(
+            "order_count = s.order_count + excluded.order_count,"
+            " total_spent = s.total_spent + excluded.total_spent,"
+            " first_purchase_at = CASE WHEN s.first_purchase_at IS NULL"
+            " OR excluded.first_purchase_at < s.first_purchase_at"
+            " THEN excluded.first_purchase_at ELSE s.first_purchase_at END,"
+            " last_purchase_at = CASE WHEN s.last_purchase_at IS NULL"
+            " OR excluded.last_purchase_at > s.last_purchase_at"
+            " THEN excluded.last_purchase_at ELSE s.last_purchase_at END"
+        ),
+    )
+
+
 def refresh_purchase_figures(customer_ids) -> None:
-    """Recompute order count, net spend (base currency) and first and last purchase
-    of these customers from their orders, in one statement per 900 customers."""
-    counted = Order.objects.filter(customer_id=OuterRef("pk"), status__in=COUNTED)
+    """Recompute the purchase summaries of these customers from their orders: one
+    grouped read and one upsert per 900 customers."""
     net = ExpressionWrapper(
         (F("amount") - F("refunded_amount")) * F("base_rate"),
         output_field=DecimalField(max_digits=24, decimal_places=8),
     )
-    zero = decimal.Decimal(0)
     ids = sorted(customer_ids)
     for start in range(0, len(ids), 900):
-        Customer.all_objects.filter(pk__in=ids[start : start + 900]).update(
-            order_count=_scalar(counted, Count("pk"), 0),
-            total_spent=_scalar(
-                counted, Sum(net), zero, DecimalField(max_digits=18, decimal_places=2)
+        chunk = ids[start : start + 900]
+        figures = {
+            row["customer_id"]: row
+            for row in Order.objects.filter(customer_id__in=chunk, status__in=COUNTED)
+            .order_by()
+            .values("customer_id")
+            .annotate(
+                n=Count("pk"), total=Sum(net), first=Min("ordered_at"), last=Max("ordered_at")
+            )
+        }
+        upsert_rows(
+            PurchaseSummary,
+            ["customer_id", "order_count", "total_spent", "first_purchase_at", "last_purchase_at"],
+            [
+                (
+                    pk,
+                    figures.get(pk, {}).get("n", 0),
+                    (figures.get(pk, {}).get("total") or decimal.Decimal(0)).quantize(CENT),
+                    figures.get(pk, {}).get("first"),
+                    figures.get(pk, {}).get("last"),
+                )
+                for pk in chunk
+            ],
+            conflict="customer_id",
+            assignments=", ".join(
+                f"{c} = excluded.{c}"
+                for c in ("order_count", "total_spent", "first_purchase_at", "last_purchase_at")
             ),
-            first_purchase_at=_scalar(counted, Min("ordered_at"), None),
-            last_purchase_at=_scalar(counted, Max("ordered_at"), None),
         )
-
-
-def _scalar(rows, aggregate, default, output_field=None):
-    """One aggregate of a customer's counted orders, as a correlated subquery."""
-    query = rows.order_by().values("customer_id").annotate(value=aggregate).values("value")
-    expression = Subquery(query, output_field=output_field) if output_field else Subquery(query)
-    if default is None:
-        return expression
-    return (
-        Coalesce(expression, default, output_field=output_field)
-        if output_field
-        else Coalesce(expression, default)
-    )

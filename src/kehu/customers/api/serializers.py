@@ -53,6 +53,12 @@ CUSTOMER_READ_FIELDS = [
 
 class CustomerSerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
+    # Purchase figures live with the orders (sales.PurchaseSummary, reached by its
+    # reverse name); a customer without orders has none.
+    order_count = serializers.SerializerMethodField()
+    total_spent = serializers.SerializerMethodField()
+    first_purchase_at = serializers.SerializerMethodField()
+    last_purchase_at = serializers.SerializerMethodField()
     owner_name = serializers.SerializerMethodField()
     phones = serializers.ListField(child=serializers.CharField(), required=False)
     emails = serializers.ListField(child=serializers.CharField(), required=False)
@@ -76,6 +82,32 @@ class CustomerSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj):
         return sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def _summary(obj):
+        return getattr(obj, "purchase_summary", None)
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_order_count(self, obj):
+        summary = self._summary(obj)
+        return summary.order_count if summary else 0
+
+    @extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=2))
+    def get_total_spent(self, obj):
+        summary = self._summary(obj)
+        return f"{summary.total_spent:.2f}" if summary else "0.00"
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_first_purchase_at(self, obj):
+        summary = self._summary(obj)
+        first = summary.first_purchase_at if summary else None
+        return serializers.DateTimeField().to_representation(first) if first else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_last_purchase_at(self, obj):
+        summary = self._summary(obj)
+        last = summary.last_purchase_at if summary else None
+        return serializers.DateTimeField().to_representation(last) if last else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_owner_name(self, obj):

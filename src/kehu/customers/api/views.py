@@ -49,7 +49,9 @@ class CustomerFilterBackend(DjangoFilterBackend):
             request.query_params.get("ordering"),
             # Owners by a query of their own, as on the list page (see list_rows).
             lambda customers: customers.prefetch_related(
-                "owner", Prefetch("tags", queryset=Tag.objects.only("id", "name"))
+                "owner",
+                "purchase_summary",
+                Prefetch("tags", queryset=Tag.objects.only("id", "name")),
             ),
         )
         view.count_queryset = plan.count
@@ -90,7 +92,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         customers = queries.customers_visible_to(self.request.user)
-        return customers.select_related("owner").prefetch_related(
+        return customers.select_related("owner", "purchase_summary").prefetch_related(
             Prefetch("tags", queryset=Tag.objects.only("id", "name"))
         )
 

@@ -1,0 +1,126 @@
+"""Writing many plain rows at once, without building model instances.
+
+For hot paths (batch ingestion) where Django's ``bulk_create`` spends more time
+preparing instances than the database spends storing them: 6,000 order lines
+took 0.4 s of Python in ``bulk_create``.
+"""
+
+import json
+from collections.abc import Iterable
+
+from django.db import connection, models
+
+
+def insert_rows(model: type[models.Model], columns: list[str], rows: Iterable[tuple]) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order, Python values; JSON columns as
+    text) into ``model``'s table: COPY on PostgreSQL, executemany on SQLite."""
+    table = model._meta.db_table
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(
+                f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        adapters = [_sqlite_adapter(model._meta.get_field(_field_name(model, c))) for c in columns]
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {connection.ops.quote_name(table)} ({names}) VALUES ({placeholders})",
+            [tuple(a(v) if a else v for a, v in zip(adapters, row, strict=True)) for row in rows],
+        )
+
+
+def _field_name(model, column: str) -> str:
+    for field in model._meta.concrete_fields:
+        if field.column == column:
+            return field.name
+    raise ValueError(f"{model.__name__} has no column {column}")
+
+
+def _sqlite_adapter(field):
+    if isinstance(field, models.DecimalField):
+        return lambda v: None if v is None else str(v)
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    return None
+
+
+def in_values(column_sql: str, values) -> tuple[str, list]:
+    """``<column> IN (values)`` as SQL with a single parameter: an array on
+    PostgreSQL, a JSON array on SQLite. Django's ``__in`` prepares each of
+    thousands of values one by one (0.12 s for 8,000)."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column_sql} = ANY(%s)", [values]
+    return f"{column_sql} IN (SELECT value FROM json_each(%s))", [json.dumps(values)]
+
+
+def upsert_rows(
+    model: type[models.Model],
+    columns: list[str],
+    rows: list[tuple],
+    conflict: str,
+    assignments: str,
+) -> None:
+    """``INSERT … ON CONFLICT (<conflict>) DO UPDATE SET <assignments>`` for many
+    rows in one statement (the table is aliased ``s``; ``excluded`` names the new
+    row). Values: Python values; decimals and datetimes are converted here."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [f.db_type(connection) for f in fields]
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            cursor.execute(
+                f"INSERT INTO {table} AS s ({names}) SELECT * FROM unnest({arrays})"
+                f" ON CONFLICT ({conflict}) DO UPDATE SET {assignments}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        adapters = [_sqlite_adapter(f) for f in fields]
+        payload = json.dumps(
+            [[a(v) if a else v for a, v in zip(adapters, row, strict=True)] for row in rows]
+        )
+        picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+        cursor.execute(
+            f"INSERT INTO {table} AS s ({names}) SELECT {picks} FROM json_each(%s) WHERE true"
+            f" ON CONFLICT ({conflict}) DO UPDATE SET {assignments}",
+            [payload],
+        )
+
+
+def insert_returning(
+    model: type[models.Model], columns: list[str], rows: list[tuple], returning: list[str]
+) -> list[tuple]:
+    """Insert rows in one statement and return ``returning`` columns of each (the
+    new ids, say), without building model instances."""
+    if not rows:
+        return []
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    back = ", ".join(connection.ops.quote_name(c) for c in returning)
+    fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING {back}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            adapters = [_sqlite_adapter(f) for f in fields]
+            payload = json.dumps(
+                [[a(v) if a else v for a, v in zip(adapters, row, strict=True)] for row in rows]
+            )
+            picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(%s) RETURNING {back}",
+                [payload],
+            )
+        return cursor.fetchall()
