@@ -240,3 +240,27 @@ def test_single_order_create_and_change_log(admin_api, people, catalogue):
     assert again.status_code == 400 and "external_id" in again.json()
     history = admin_api.get(f"/api/customers/{customer.pk}/history/").json()
     assert any(e["object_type"] == "order" and e["action"] == "create" for e in history)
+
+
+def test_purge_keeps_a_deleted_customer_with_orders(admin_api, people, catalogue):
+    import datetime
+
+    from django.utils import timezone
+
+    from kehu.core.changelog import Actor
+    from kehu.customers import services as customer_services
+    from kehu.customers.models import Customer
+
+    buyer = make_customer(owner=people["sales"], name="有订单")
+    idle = make_customer(owner=people["sales"], name="无订单")
+    admin_api.post(
+        "/api/orders/", order("K-1", buyer, [{"sku": "TEA-1", "quantity": 1}]), format="json"
+    )
+    for customer in (buyer, idle):
+        customer_services.customer_delete(actor=Actor(people["admin"]), customer=customer)
+    later = timezone.now() + datetime.timedelta(days=40)
+    purged = customer_services.customers_purge(actor=Actor(None), older_than_days=30, now=later)
+    assert purged == 1
+    assert Customer.all_objects.filter(pk=buyer.pk).exists()
+    assert not Customer.all_objects.filter(pk=idle.pk).exists()
+    assert Order.objects.filter(customer=buyer).count() == 1

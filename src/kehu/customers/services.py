@@ -10,6 +10,7 @@ import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -269,18 +270,22 @@ def customers_purge(*, actor: Actor, older_than_days: int, now=None) -> int:
     """Hard-delete customers that have been in the recycle bin longer than the retention.
 
     The change log keeps each purged record's last state, so a purge is still
-    accounted for.
+    accounted for. A customer with orders stays: its orders must not lose it.
     """
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=older_than_days)
     purged = 0
     doomed = Customer.all_objects.filter(deleted_at__lt=cutoff).order_by("pk")
     for customer in doomed.iterator(chunk_size=500):
-        with transaction.atomic():
-            last = snapshot(customer, EDITABLE_FIELDS)
-            log_change(customer, ChangeAction.PURGE, actor, {k: [v, None] for k, v in last.items()})
-            customer.delete()
-            purged += 1
+        try:
+            with transaction.atomic():
+                last = snapshot(customer, EDITABLE_FIELDS)
+                changes = {k: [v, None] for k, v in last.items()}
+                log_change(customer, ChangeAction.PURGE, actor, changes)
+                customer.delete()
+        except ProtectedError:
+            continue  # orders (business records of their own) keep it in the bin
+        purged += 1
     return purged
 
 
