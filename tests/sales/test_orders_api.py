@@ -264,3 +264,26 @@ def test_purge_keeps_a_deleted_customer_with_orders(admin_api, people, catalogue
     assert Customer.all_objects.filter(pk=buyer.pk).exists()
     assert not Customer.all_objects.filter(pk=idle.pk).exists()
     assert Order.objects.filter(customer=buyer).count() == 1
+
+
+def test_customer_page_shows_orders_and_figures(admin_api, people, catalogue):
+    from django.test import Client
+
+    customer = make_customer(owner=people["sales"], name="买家")
+    admin_api.post(
+        "/api/orders/batch/",
+        {
+            "orders": [
+                order("V-1", customer, [{"sku": "TEA-1", "quantity": 2}]),
+                order("V-2", customer, [{"sku": "CUP-2", "quantity": 1}], status="cancelled"),
+            ]
+        },
+        format="json",
+    )
+    client = Client()
+    client.force_login(people["sales"])
+    html = client.get(f"/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-order="V-1"' in html and 'data-order="V-2"' in html
+    assert "176.00" in html  # 2 × 88.00, the cancelled order not counted
+    client.force_login(people["sales_west"])
+    assert client.get(f"/customers/{customer.pk}/").status_code == 404

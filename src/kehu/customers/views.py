@@ -18,7 +18,7 @@ from kehu.core.errors import VersionConflict
 from kehu.core.models import Channel, CustomFieldDefinition
 from kehu.core.paging import COUNT_CAP, CappedPaginator
 
-from . import queries, services
+from . import panels, queries, services
 from .exports import customer_csv_rows
 from .filtersets import ORDERING_FIELDS, CustomerFilterSet, index_serves, plan_list
 from .forms import (
@@ -265,6 +265,7 @@ def customer_detail(request, pk):
         or roles.effective_role(request.user) == "support",
         "note_form": NoteForm(),
         "contact_form": ContactForm(),
+        "panels": panels.panels_for(request, customer),
     }
     return render(request, "customers/customer_detail.html", context)
 

@@ -6,3 +6,12 @@ class SalesConfig(AppConfig):
     name = "kehu.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self):
+        from kehu.customers import panels
+
+        from .views import customer_orders_panel
+
+        panels.register(
+            panels.Panel("orders", "sales/customer_orders.html", customer_orders_panel, 10)
+        )
