@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("kehu.accounts.api.urls")),
     path("", include("kehu.customers.api.urls")),
     path("", include("kehu.sales.api.urls")),
+    path("", include("kehu.engagement.api.urls")),
 ]

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kehu.accounts",
     "kehu.customers",
     "kehu.sales",
+    "kehu.engagement",
 ]
 
 MIDDLEWARE = [

@@ -4,12 +4,15 @@ Each validator takes raw user input and returns the normalised value or raises
 ``django.core.exceptions.ValidationError`` with a localised message.
 """
 
+import datetime
 import re
 import unicodedata
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 
@@ -144,3 +147,29 @@ def normalize_resident_id(value: str) -> str:
             _("The resident ID number fails its check character."), code="checksum"
         )
     return code
+
+
+def parse_moment(value) -> datetime.datetime:
+    """An aware datetime from ISO 8601 text (a date alone is its midnight); a time
+    without a zone is read in Kehu's time zone. ValueError with a localised message."""
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = parse_datetime(value.strip())
+        except ValueError:
+            moment = None
+        if moment is None:
+            try:
+                moment = datetime.datetime.combine(
+                    datetime.date.fromisoformat(value.strip()), datetime.time()
+                )
+            except ValueError:
+                raise ValueError(
+                    _("Enter a date and time such as 2026-03-01T14:30:00+08:00.")
+                ) from None
+    else:
+        raise ValueError(_("Enter a date and time such as 2026-03-01T14:30:00+08:00."))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)  # in Kehu's time zone
+    return moment

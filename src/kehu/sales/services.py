@@ -20,7 +20,6 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
@@ -28,7 +27,7 @@ from kehu.accounts.models import Role
 from kehu.core.bulk import in_values, insert_returning, insert_rows, upsert_rows
 from kehu.core.changelog import Actor, diff, log_change, snapshot
 from kehu.core.models import ChangeAction, ChangeLogEntry
-from kehu.core.normalize import clean_text
+from kehu.core.normalize import clean_text, parse_moment
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
 
@@ -59,30 +58,6 @@ def _decimal(value, *, minimum=None, places=2) -> decimal.Decimal:
     if minimum is not None and number < minimum:
         raise ValueError(_("Must be at least %(minimum)s.") % {"minimum": minimum})
     return number
-
-
-def _moment(value) -> datetime.datetime:
-    if isinstance(value, datetime.datetime):
-        moment = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            moment = parse_datetime(value.strip())
-        except ValueError:
-            moment = None
-        if moment is None:
-            try:
-                moment = datetime.datetime.combine(
-                    datetime.date.fromisoformat(value.strip()), datetime.time()
-                )
-            except ValueError:
-                raise ValueError(
-                    _("Enter a date and time such as 2026-03-01T14:30:00+08:00.")
-                ) from None
-    else:
-        raise ValueError(_("Enter a date and time such as 2026-03-01T14:30:00+08:00."))
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)  # in Kehu's time zone
-    return moment
 
 
 def base_rate(currency: str) -> decimal.Decimal:
@@ -236,7 +211,7 @@ def _draft(index: int, item, products: dict[str, Product]) -> tuple[_Draft | Non
         errors["customer"] = [_("Send the customer's id.")]
     moment = currency = None
     try:
-        moment = _moment(item.get("ordered_at"))
+        moment = parse_moment(item.get("ordered_at"))
     except ValueError as error:
         errors["ordered_at"] = [str(error)]
     try:
@@ -511,7 +486,7 @@ def refund_create(*, actor: Actor, order: Order, data: dict) -> Refund:
         errors["amount"] = [str(error)]
         amount = None
     try:
-        refunded_at = _moment(data.get("refunded_at") or timezone.now())
+        refunded_at = parse_moment(data.get("refunded_at") or timezone.now())
     except ValueError as error:
         errors["refunded_at"] = [str(error)]
     reason = clean_text(data.get("reason", ""))
