@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
+    path("", include("kehu.engagement.urls")),
     path("api/", include("kehu.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

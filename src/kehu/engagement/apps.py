@@ -10,8 +10,16 @@ class EngagementConfig(AppConfig):
     def ready(self):
         from kehu.customers import panels
 
-        from .views import customer_behaviour_panel
+        from .views import customer_behaviour_panel, customer_interactions_panel
 
+        panels.register(
+            panels.Panel(
+                "interactions",
+                "engagement/customer_interactions.html",
+                customer_interactions_panel,
+                5,
+            )
+        )
         panels.register(
             panels.Panel(
                 "behaviour", "engagement/customer_behaviour.html", customer_behaviour_panel, 20

@@ -1,10 +1,11 @@
-"""Behaviour events (行为信息): what customers do on a site or in an app."""
+"""Behaviour events (行为信息), interactions (沟通记录) and follow-up tasks."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import UnicodeJSONEncoder
+from kehu.core.models import BusinessRecord, UnicodeJSONEncoder
 from kehu.customers.models import Customer
 
 
@@ -77,3 +78,137 @@ class EngagementSummary(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.last_seen_at}"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    VISIT = "visit", _("Visit / meeting")
+    WECHAT = "wechat", _("WeChat")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
+    SOCIAL = "social", _("Social media")
+    WEB_FORM = "web_form", _("Web form")
+    OTHER = "other", _("Other")
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class Interaction(BusinessRecord):
+    """A conversation with a customer (沟通记录) on any channel."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer")
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("contact"),
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    content = models.TextField(_("content"), blank=True, max_length=10_000)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            models.Index(
+                fields=["customer", "-occurred_at", "-id"],
+                name="interaction_customer",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject or self.get_channel_display()
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class FollowUpTask(BusinessRecord):
+    """A follow-up (跟进任务): what to do for a customer, by whom, by when."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("customer")
+    )
+    interaction = models.ForeignKey(
+        Interaction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        verbose_name=_("after interaction"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True, max_length=5_000)
+    due_at = models.DateTimeField(_("due"))
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="follow_up_tasks",
+        verbose_name=_("assignee"),
+    )
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+        indexes = [
+            models.Index(
+                fields=["assignee", "due_at"],
+                name="task_open_assignee",
+                condition=models.Q(deleted_at__isnull=True, status="open"),
+            ),
+            models.Index(
+                fields=["customer", "due_at"],
+                name="task_customer",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == TaskStatus.OPEN and self.due_at < timezone.now()

@@ -1,13 +1,15 @@
-"""Reads of behaviour events; they follow their customers' visibility."""
+"""Reads of the engagement app; everything follows its customers' visibility."""
 
 import datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from kehu.accounts import roles
+from kehu.accounts.models import Role
 from kehu.customers import queries as customer_queries
 
-from .models import BehaviourEvent, EngagementSummary
+from .models import BehaviourEvent, EngagementSummary, FollowUpTask, Interaction, TaskStatus
 
 WINDOWS = (7, 30, 90)
 
@@ -44,3 +46,50 @@ def behaviour_summary(customer, now=None) -> dict:
         "counts": counts,
         "top_categories": [(c["properties__category"], c["n"]) for c in categories],
     }
+
+
+def interactions_visible_to(user) -> QuerySet:
+    return Interaction.objects.filter(
+        customer__in=customer_queries.customers_visible_to(user)
+    ).select_related("user", "contact")
+
+
+def tasks_visible_to(user) -> QuerySet:
+    """Tasks of the customers a user sees, and the tasks given to the user."""
+    visible = customer_queries.customers_visible_to(user)
+    return FollowUpTask.objects.filter(Q(customer__in=visible) | Q(assignee=user)).select_related(
+        "customer", "assignee"
+    )
+
+
+def inbox(user, now=None) -> dict:
+    """A user's open tasks: overdue, due today (in the user's time zone), upcoming."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    end_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(
+        days=1
+    )
+    open_tasks = FollowUpTask.objects.filter(assignee=user, status=TaskStatus.OPEN).select_related(
+        "customer"
+    )
+    return {
+        "overdue": list(open_tasks.filter(due_at__lt=now).order_by("due_at", "id")[:200]),
+        "today": list(
+            open_tasks.filter(due_at__gte=now, due_at__lt=end_of_today).order_by("due_at", "id")
+        ),
+        "upcoming": list(open_tasks.filter(due_at__gte=end_of_today).order_by("due_at", "id")[:50]),
+    }
+
+
+def team_overdue(user, now=None) -> QuerySet:
+    """Overdue open tasks a manager watches: their team's (an admin's: everyone's)."""
+    now = now or timezone.now()
+    overdue = FollowUpTask.objects.filter(status=TaskStatus.OPEN, due_at__lt=now).select_related(
+        "customer", "assignee"
+    )
+    role = roles.effective_role(user)
+    if role == Role.ADMIN:
+        return overdue.order_by("due_at", "id")
+    if role == Role.MANAGER and user.team_id is not None:
+        return overdue.filter(assignee__team_id=user.team_id).order_by("due_at", "id")
+    return overdue.none()

@@ -1,5 +1,5 @@
-"""Every write of behaviour events: batch ingestion and tying an anonymous visitor
-to a customer. Events are append-only."""
+"""Every write of the engagement app: behaviour events (batch ingestion, tying an
+anonymous visitor to a customer; append-only), interactions and follow-up tasks."""
 
 import json
 from dataclasses import dataclass, field
@@ -10,14 +10,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
+from kehu.accounts.models import User
 from kehu.core.bulk import in_values, insert_rows, upsert_rows
-from kehu.core.changelog import Actor, log_change
+from kehu.core.changelog import Actor, diff, log_change, snapshot
+from kehu.core.errors import VersionConflict
 from kehu.core.models import ChangeAction
 from kehu.core.normalize import clean_text, parse_moment
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
 
-from .models import BehaviourEvent, EngagementSummary, EventType
+from .models import (
+    BehaviourEvent,
+    Channel,
+    Direction,
+    EngagementSummary,
+    EventType,
+    FollowUpTask,
+    Interaction,
+    Priority,
+    TaskStatus,
+)
 
 MAX_BATCH = 10_000
 MAX_PROPERTIES_BYTES = 8_000
@@ -218,3 +230,285 @@ def anonymous_events_link(*, actor: Actor, anonymous_id: str, customer: Customer
                 {"anonymous_events": [anonymous_id, linked]},
             )
     return linked
+
+
+# ---- interactions and follow-up tasks ------------------------------------------------
+
+INTERACTION_FIELDS = [
+    "contact",
+    "channel",
+    "direction",
+    "subject",
+    "content",
+    "outcome",
+    "occurred_at",
+    "user",
+]
+TASK_FIELDS = [
+    "title",
+    "notes",
+    "due_at",
+    "remind_at",
+    "assignee",
+    "priority",
+    "status",
+    "interaction",
+]
+
+
+def can_log(user, customer: Customer) -> bool:
+    """Who may log interactions and set follow-ups: whoever may edit the customer,
+    and support staff for the customers they see."""
+    if customer_queries.can_edit(user, customer):
+        return True
+    return roles.effective_role(user) == "support" and customer_queries.can_view(user, customer)
+
+
+def _require_log(actor: Actor, customer: Customer) -> None:
+    if actor.user is not None and not can_log(actor.user, customer):
+        raise PermissionDenied(_("You may not record interactions for this customer."))
+
+
+def _text(data, name, limit, errors, cleaned, required=False, multiline=False):
+    if name not in data and not required:
+        return
+    raw = data.get(name)
+    value = "" if raw is None else str(raw)
+    value = value.strip() if multiline else clean_text(value)
+    if required and not value:
+        errors[name] = [_("This field is required.")]
+    elif len(value) > limit:
+        errors[name] = [_("At most %(n)d characters.") % {"n": limit}]
+    cleaned[name] = value
+
+
+def _choice(data, name, choices, errors, cleaned):
+    if name in data:
+        if data[name] not in choices.values:
+            errors[name] = [_("Use one of: %(types)s.") % {"types": ", ".join(choices.values)}]
+        else:
+            cleaned[name] = data[name]
+
+
+def _moment_field(data, name, errors, cleaned, required=False):
+    if name not in data:
+        if required:
+            errors[name] = [_("This field is required.")]
+        return
+    if data[name] in (None, "") and not required:
+        cleaned[name] = None
+        return
+    try:
+        cleaned[name] = parse_moment(data[name])
+    except ValueError as error:
+        errors[name] = [str(error)]
+
+
+def _clean_interaction(data: dict, customer: Customer, creating: bool) -> dict:
+    from kehu.customers.models import Contact
+
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    if creating and "channel" not in data:
+        errors["channel"] = [_("This field is required.")]
+    _choice(data, "channel", Channel, errors, cleaned)
+    _choice(data, "direction", Direction, errors, cleaned)
+    _text(data, "subject", 200, errors, cleaned)
+    _text(data, "outcome", 200, errors, cleaned)
+    _text(data, "content", 10_000, errors, cleaned, multiline=True)
+    _moment_field(data, "occurred_at", errors, cleaned)
+    if cleaned.get("occurred_at") is None:
+        cleaned.pop("occurred_at", None)
+    if "contact" in data:
+        contact_id = data["contact"]
+        if contact_id in (None, ""):
+            cleaned["contact"] = None
+        else:
+            contact = Contact.objects.filter(pk=_int(contact_id), customer=customer).first()
+            if contact is None:
+                errors["contact"] = [_("This customer has no contact with this id.")]
+            cleaned["contact"] = contact
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _int(value) -> int:
+    if isinstance(value, bool):
+        return -1
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def interaction_create(*, actor: Actor, customer: Customer, data: dict) -> Interaction:
+    """Log a call, visit, message … with a customer. ``follow_up`` (optional:
+    ``{"title", "due_at", "assignee", "priority"}``) sets a task in the same step."""
+    _require_log(actor, customer)
+    cleaned = _clean_interaction(data, customer, creating=True)
+    follow_up = data.get("follow_up")
+    if follow_up not in (None, "", {}) and not isinstance(follow_up, dict):
+        raise ValidationError({"follow_up": [_("Send an object.")]})
+    with transaction.atomic():
+        interaction = Interaction.objects.create(
+            customer=customer,
+            user=actor.user if getattr(actor.user, "pk", None) else None,
+            **cleaned,
+        )
+        log_change(
+            interaction,
+            ChangeAction.CREATE,
+            actor,
+            _created(interaction, INTERACTION_FIELDS),
+            parent=customer,
+        )
+        if follow_up:
+            try:
+                task_create(
+                    actor=actor,
+                    customer=customer,
+                    data={**follow_up, "interaction": interaction.pk},
+                )
+            except ValidationError as error:
+                raise ValidationError(
+                    {f"follow_up.{k}": v for k, v in error.message_dict.items()}
+                ) from None
+    return interaction
+
+
+def _created(instance, fields: list[str]) -> dict:
+    values = snapshot(instance, fields)
+    return {k: [None, v] for k, v in values.items() if v not in ("", None)}
+
+
+def interaction_update(
+    *, actor: Actor, interaction: Interaction, data: dict, version
+) -> Interaction:
+    _require_log(actor, interaction.customer)
+    cleaned = _clean_interaction(data, interaction.customer, creating=False)
+    return _versioned_update(actor, interaction, cleaned, version, INTERACTION_FIELDS)
+
+
+def interaction_delete(*, actor: Actor, interaction: Interaction) -> None:
+    _require_log(actor, interaction.customer)
+    _soft_delete(actor, interaction)
+
+
+def _clean_task(data: dict, customer: Customer, creating: bool, actor: Actor) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    _text(data, "title", 200, errors, cleaned, required=creating)
+    _text(data, "notes", 5_000, errors, cleaned, multiline=True)
+    _moment_field(data, "due_at", errors, cleaned, required=creating)
+    _moment_field(data, "remind_at", errors, cleaned)
+    _choice(data, "priority", Priority, errors, cleaned)
+    if "status" in data:
+        errors["status"] = [_("Complete, reopen or cancel a task with its own action.")]
+    if "assignee" in data or creating:
+        assignee_id = data.get("assignee")
+        if assignee_id in (None, ""):
+            assignee = actor.user if getattr(actor.user, "pk", None) else customer.owner
+        else:
+            assignee = User.objects.filter(pk=_int(assignee_id), is_active=True).first()
+        if assignee is None:
+            errors["assignee"] = [_("There is no active user with this id.")]
+        elif not customer_queries.can_view(assignee, customer):
+            errors["assignee"] = [_("This user may not see the customer.")]
+        cleaned["assignee"] = assignee
+    if "interaction" in data and data["interaction"] not in (None, ""):
+        interaction = Interaction.objects.filter(
+            pk=_int(data["interaction"]), customer=customer
+        ).first()
+        if interaction is None:
+            errors["interaction"] = [_("This customer has no interaction with this id.")]
+        cleaned["interaction"] = interaction
+    due, remind = cleaned.get("due_at"), cleaned.get("remind_at")
+    if due and remind and remind > due:
+        errors["remind_at"] = [_("A reminder comes before the due time.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def task_create(*, actor: Actor, customer: Customer, data: dict) -> FollowUpTask:
+    _require_log(actor, customer)
+    cleaned = _clean_task(data, customer, creating=True, actor=actor)
+    with transaction.atomic():
+        task = FollowUpTask.objects.create(customer=customer, **cleaned)
+        log_change(task, ChangeAction.CREATE, actor, _created(task, TASK_FIELDS), parent=customer)
+    return task
+
+
+def can_work_task(user, task: FollowUpTask) -> bool:
+    return task.assignee_id == user.pk or customer_queries.can_edit(user, task.customer)
+
+
+def task_update(*, actor: Actor, task: FollowUpTask, data: dict, version) -> FollowUpTask:
+    if actor.user is not None and not can_work_task(actor.user, task):
+        raise PermissionDenied(_("You may not change this task."))
+    cleaned = _clean_task(data, task.customer, creating=False, actor=actor)
+    return _versioned_update(actor, task, cleaned, version, TASK_FIELDS)
+
+
+def task_set_status(*, actor: Actor, task: FollowUpTask, status: str) -> FollowUpTask:
+    """Complete (``done``), cancel, or reopen (``open``) a task."""
+    if actor.user is not None and not can_work_task(actor.user, task):
+        raise PermissionDenied(_("You may not change this task."))
+    if status not in TaskStatus.values:
+        raise ValidationError(
+            {"status": [_("Use one of: %(types)s.") % {"types": ", ".join(TaskStatus.values)}]}
+        )
+    with transaction.atomic():
+        current = FollowUpTask.objects.select_for_update().get(pk=task.pk)
+        if current.status == status:
+            return current
+        before = snapshot(current, ["status", "done_at"])
+        current.status = status
+        current.done_at = timezone.now() if status == TaskStatus.DONE else None
+        current.version += 1
+        current.updated_at = timezone.now()
+        current.save()
+        log_change(
+            current,
+            ChangeAction.UPDATE,
+            actor,
+            diff(before, snapshot(current, ["status", "done_at"])),
+            parent=current.customer,
+        )
+    return current
+
+
+def task_delete(*, actor: Actor, task: FollowUpTask) -> None:
+    if actor.user is not None and not can_work_task(actor.user, task):
+        raise PermissionDenied(_("You may not change this task."))
+    _soft_delete(actor, task)
+
+
+def _versioned_update(actor: Actor, record, cleaned: dict, version, fields: list[str]):
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": [_("Send the version you last read.")]}) from None
+    with transaction.atomic():
+        current = type(record).objects.select_for_update().get(pk=record.pk)
+        if current.version != version:
+            raise VersionConflict(current.version)
+        before = snapshot(current, fields)
+        for name, value in cleaned.items():
+            setattr(current, name, value)
+        changes = diff(before, snapshot(current, fields))
+        if changes:
+            current.version += 1
+            current.updated_at = timezone.now()
+            current.save()
+            log_change(current, ChangeAction.UPDATE, actor, changes, parent=current.customer)
+    return current
+
+
+def _soft_delete(actor: Actor, record) -> None:
+    with transaction.atomic():
+        record.deleted_at = timezone.now()
+        record.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
+        record.save(update_fields=["deleted_at", "deleted_by"])
+        log_change(record, ChangeAction.DELETE, actor, parent=record.customer)

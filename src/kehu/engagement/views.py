@@ -1,5 +1,19 @@
-from . import queries
-from .models import EventType
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.core.changelog import Actor
+from kehu.core.models import Channel as ChangeChannel
+from kehu.customers import queries as customer_queries
+
+from . import queries, services
+from .models import Channel, Direction, EventType, FollowUpTask, Priority, TaskStatus
+
+RECENT_INTERACTIONS = 20
 
 
 def customer_behaviour_panel(request, customer) -> dict | None:
@@ -14,3 +28,91 @@ def customer_behaviour_panel(request, customer) -> dict | None:
         for kind, by_window in sorted(summary["counts"].items())
     ]
     return summary
+
+
+def customer_interactions_panel(request, customer) -> dict:
+    """Interactions and follow-ups on the customer 360 page, with "Log a call"."""
+    interactions = list(
+        queries.interactions_visible_to(request.user)
+        .filter(customer=customer)
+        .order_by("-occurred_at", "-id")[:RECENT_INTERACTIONS]
+    )
+    tasks = list(
+        FollowUpTask.objects.filter(customer=customer, status=TaskStatus.OPEN)
+        .select_related("assignee")
+        .order_by("due_at", "id")[:50]
+    )
+    return {
+        "customer": customer,
+        "interactions": interactions,
+        "tasks": tasks,
+        "can_log": services.can_log(request.user, customer),
+        "channels": Channel.choices,
+        "directions": Direction.choices,
+        "priorities": Priority.choices,
+    }
+
+
+def ui_actor(request) -> Actor:
+    return Actor(user=request.user, channel=ChangeChannel.UI)
+
+
+@require_POST
+@login_required
+def interaction_create(request, customer_pk):
+    customer = get_object_or_404(
+        customer_queries.customers_visible_to(request.user), pk=customer_pk
+    )
+    post = request.POST
+    data = {
+        name: post.get(name, "")
+        for name in ("channel", "direction", "subject", "outcome", "content", "occurred_at")
+        if name in post
+    }
+    if not data.get("occurred_at"):
+        data.pop("occurred_at", None)
+    if post.get("follow_up_title") or post.get("follow_up_due"):
+        data["follow_up"] = {
+            "title": post.get("follow_up_title", ""),
+            "due_at": post.get("follow_up_due", ""),
+            "priority": post.get("follow_up_priority") or "normal",
+        }
+    try:
+        services.interaction_create(actor=ui_actor(request), customer=customer, data=data)
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            messages.error(request, f"{_field_label(field)}: {' '.join(problems)}")
+    else:
+        messages.success(request, _("Interaction logged."))
+    return redirect(reverse("customers:detail", args=[customer.pk]) + "#interactions")
+
+
+def _field_label(field: str) -> str:
+    labels = {
+        "channel": _("Channel"),
+        "direction": _("Direction"),
+        "subject": _("Subject"),
+        "outcome": _("Outcome"),
+        "content": _("Content"),
+        "occurred_at": _("Time"),
+        "follow_up.title": _("Follow-up"),
+        "follow_up.due_at": _("Follow-up due"),
+        "follow_up.assignee": _("Follow-up assignee"),
+    }
+    return labels.get(field, field)
+
+
+@require_POST
+@login_required
+def task_status(request, pk):
+    task = get_object_or_404(queries.tasks_visible_to(request.user), pk=pk)
+    status = request.POST.get("status", TaskStatus.DONE)
+    services.task_set_status(actor=ui_actor(request), task=task, status=status)
+    return redirect(request.POST.get("next") or reverse("engagement:inbox"))
+
+
+@login_required
+def inbox(request):
+    context = queries.inbox(request.user)
+    context["team_overdue"] = list(queries.team_overdue(request.user)[:200])
+    return render(request, "engagement/inbox.html", context)

@@ -1,6 +1,15 @@
 from rest_framework import serializers
 
-from ..models import BehaviourEvent, EventType
+from ..models import (
+    BehaviourEvent,
+    Channel,
+    Direction,
+    EventType,
+    FollowUpTask,
+    Interaction,
+    Priority,
+    TaskStatus,
+)
 
 
 class BehaviourEventSerializer(serializers.ModelSerializer):
@@ -44,3 +53,90 @@ class LinkSerializer(serializers.Serializer):
 
 class LinkResultSerializer(serializers.Serializer):
     linked = serializers.IntegerField()
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    user_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "customer",
+            "contact",
+            "channel",
+            "direction",
+            "subject",
+            "content",
+            "outcome",
+            "occurred_at",
+            "user",
+            "user_name",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_user_name(self, obj) -> str | None:
+        return str(obj.user) if obj.user_id else None
+
+
+class InteractionInputSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    contact = serializers.IntegerField(required=False, allow_null=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    subject = serializers.CharField(required=False)
+    content = serializers.CharField(required=False)
+    outcome = serializers.CharField(required=False)
+    occurred_at = serializers.DateTimeField(required=False)
+    follow_up = serializers.DictField(required=False, help_text="title, due_at, assignee, priority")
+    version = serializers.IntegerField(required=False, help_text="Required on update.")
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    is_overdue = serializers.BooleanField(read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = FollowUpTask
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "interaction",
+            "title",
+            "notes",
+            "due_at",
+            "remind_at",
+            "assignee",
+            "priority",
+            "status",
+            "done_at",
+            "is_overdue",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TaskInputSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    title = serializers.CharField()
+    notes = serializers.CharField(required=False)
+    due_at = serializers.DateTimeField()
+    remind_at = serializers.DateTimeField(required=False, allow_null=True)
+    assignee = serializers.IntegerField(required=False, help_text="Default: you.")
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    version = serializers.IntegerField(required=False, help_text="Required on update.")
+
+
+class TaskStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TaskStatus.choices)
+
+
+class InboxSerializer(serializers.Serializer):
+    overdue = TaskSerializer(many=True)
+    today = TaskSerializer(many=True)
+    upcoming = TaskSerializer(many=True)
+    team_overdue = TaskSerializer(many=True)

@@ -4,4 +4,6 @@ from . import views
 
 router = DefaultRouter()
 router.register("events", views.EventViewSet, basename="event")
+router.register("interactions", views.InteractionViewSet, basename="interaction")
+router.register("tasks", views.TaskViewSet, basename="task")
 urlpatterns = router.urls

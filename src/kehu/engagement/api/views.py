@@ -10,13 +10,19 @@ from kehu.core.api.views import api_actor, request_object
 from kehu.customers import queries as customer_queries
 
 from .. import queries, services
-from ..filtersets import EventFilterSet
+from ..filtersets import EventFilterSet, InteractionFilterSet, TaskFilterSet
 from .serializers import (
     BehaviourEventSerializer,
     EventBatchSerializer,
     EventIngestResultSerializer,
+    InboxSerializer,
+    InteractionInputSerializer,
+    InteractionSerializer,
     LinkResultSerializer,
     LinkSerializer,
+    TaskInputSerializer,
+    TaskSerializer,
+    TaskStatusSerializer,
 )
 
 
@@ -56,3 +62,101 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             customer=customer,
         )
         return Response({"linked": linked})
+
+
+def _customer_for(request, data) -> object:
+    customer_id = data.get("customer")
+    if isinstance(customer_id, bool) or not str(customer_id or "").isdigit():
+        raise ValidationError({"customer": [_("Send the customer's id.")]})
+    return get_object_or_404(
+        customer_queries.customers_visible_to(request.user), pk=int(customer_id)
+    )
+
+
+def _body_without(data: dict, *names) -> dict:
+    return {k: v for k, v in data.items() if k not in names}
+
+
+class InteractionViewSet(viewsets.ModelViewSet):
+    """Calls, visits, messages … with customers the caller may see."""
+
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilterSet
+
+    def get_queryset(self):
+        return queries.interactions_visible_to(self.request.user).order_by("-occurred_at", "-id")
+
+    @extend_schema(request=InteractionInputSerializer, responses={201: InteractionSerializer})
+    def create(self, request, *args, **kwargs):
+        data = request_object(request)
+        interaction = services.interaction_create(
+            actor=api_actor(request),
+            customer=_customer_for(request, data),
+            data=_body_without(data, "customer", "version"),
+        )
+        return Response(self.get_serializer(interaction).data, status=201)
+
+    @extend_schema(request=InteractionInputSerializer, responses={200: InteractionSerializer})
+    def update(self, request, *args, **kwargs):
+        data = request_object(request)
+        interaction = services.interaction_update(
+            actor=api_actor(request),
+            interaction=self.get_object(),
+            data=_body_without(data, "customer", "version", "id", "user", "follow_up"),
+            version=data.get("version"),
+        )
+        return Response(self.get_serializer(interaction).data)
+
+    def perform_destroy(self, instance):
+        services.interaction_delete(actor=api_actor(self.request), interaction=instance)
+
+
+class TaskViewSet(viewsets.ModelViewSet):
+    """Follow-up tasks of the customers the caller sees, and those given to the
+    caller. ``inbox`` lists the caller's open tasks: overdue, today, upcoming."""
+
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilterSet
+
+    def get_queryset(self):
+        return queries.tasks_visible_to(self.request.user).order_by("due_at", "id")
+
+    @extend_schema(request=TaskInputSerializer, responses={201: TaskSerializer})
+    def create(self, request, *args, **kwargs):
+        data = request_object(request)
+        task = services.task_create(
+            actor=api_actor(request),
+            customer=_customer_for(request, data),
+            data=_body_without(data, "customer", "version"),
+        )
+        return Response(self.get_serializer(task).data, status=201)
+
+    @extend_schema(request=TaskInputSerializer, responses={200: TaskSerializer})
+    def update(self, request, *args, **kwargs):
+        data = request_object(request)
+        task = services.task_update(
+            actor=api_actor(request),
+            task=self.get_object(),
+            data=_body_without(data, "customer", "version", "id", "done_at", "is_overdue"),
+            version=data.get("version"),
+        )
+        return Response(self.get_serializer(task).data)
+
+    def perform_destroy(self, instance):
+        services.task_delete(actor=api_actor(self.request), task=instance)
+
+    @extend_schema(request=TaskStatusSerializer, responses={200: TaskSerializer})
+    @action(detail=True, methods=["post"], url_path="status", filter_backends=[])
+    def set_status(self, request, pk=None):
+        data = request_object(request)
+        task = services.task_set_status(
+            actor=api_actor(request), task=self.get_object(), status=data.get("status")
+        )
+        return Response(self.get_serializer(task).data)
+
+    @extend_schema(responses={200: InboxSerializer})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def inbox(self, request):
+        buckets = queries.inbox(request.user)
+        buckets["team_overdue"] = list(queries.team_overdue(request.user)[:200])
+        return Response({k: TaskSerializer(v, many=True).data for k, v in buckets.items()})
