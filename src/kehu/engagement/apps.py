@@ -25,3 +25,16 @@ class EngagementConfig(AppConfig):
                 "behaviour", "engagement/customer_behaviour.html", customer_behaviour_panel, 20
             )
         )
+        from kehu.customers import timeline
+
+        from . import views
+
+        timeline.register(
+            timeline.Source("event", views.events_of, "occurred_at", views.event_entry)
+        )
+        timeline.register(
+            timeline.Source(
+                "interaction", views.interactions_of, "occurred_at", views.interaction_entry
+            )
+        )
+        timeline.register(timeline.Source("task", views.tasks_of, "due_at", views.task_entry))

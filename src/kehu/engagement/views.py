@@ -9,9 +9,19 @@ from django.views.decorators.http import require_POST
 from kehu.core.changelog import Actor
 from kehu.core.models import Channel as ChangeChannel
 from kehu.customers import queries as customer_queries
+from kehu.customers.timeline import Entry
 
 from . import queries, services
-from .models import Channel, Direction, EventType, FollowUpTask, Priority, TaskStatus
+from .models import (
+    BehaviourEvent,
+    Channel,
+    Direction,
+    EventType,
+    FollowUpTask,
+    Interaction,
+    Priority,
+    TaskStatus,
+)
 
 RECENT_INTERACTIONS = 20
 
@@ -116,3 +126,59 @@ def inbox(request):
     context = queries.inbox(request.user)
     context["team_overdue"] = list(queries.team_overdue(request.user)[:200])
     return render(request, "engagement/inbox.html", context)
+
+
+# ---- the customer timeline's sources (see customers.timeline) ------------------------
+
+
+def events_of(customer):
+    return BehaviourEvent.objects.filter(customer=customer)
+
+
+def event_entry(event):
+    return Entry(
+        "event",
+        event.occurred_at,
+        event.pk,
+        event.get_type_display(),
+        {"type": event.type, "properties": event.properties},
+    )
+
+
+def interactions_of(customer):
+    return Interaction.objects.filter(customer=customer).select_related("user")
+
+
+def interaction_entry(item):
+    return Entry(
+        "interaction",
+        item.occurred_at,
+        item.pk,
+        f"{item.get_channel_display()} · {item.subject}".rstrip(" ·"),
+        {
+            "channel": item.channel,
+            "direction": item.direction,
+            "subject": item.subject,
+            "outcome": item.outcome,
+            "user": item.user.username if item.user_id else None,
+        },
+    )
+
+
+def tasks_of(customer):
+    return FollowUpTask.objects.filter(customer=customer).select_related("assignee")
+
+
+def task_entry(task):
+    return Entry(
+        "task",
+        task.due_at,
+        task.pk,
+        task.title,
+        {
+            "status": task.status,
+            "priority": task.priority,
+            "assignee": task.assignee.username,
+            "overdue": task.is_overdue,
+        },
+    )

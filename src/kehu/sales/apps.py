@@ -15,3 +15,8 @@ class SalesConfig(AppConfig):
         panels.register(
             panels.Panel("orders", "sales/customer_orders.html", customer_orders_panel, 10)
         )
+        from kehu.customers import timeline
+
+        from .views import order_entry, orders_of_customer
+
+        timeline.register(timeline.Source("order", orders_of_customer, "ordered_at", order_entry))

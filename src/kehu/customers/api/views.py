@@ -17,7 +17,7 @@ from kehu.core.changelog import history_for
 from kehu.core.models import CustomFieldDefinition
 from kehu.core.paging import COUNT_CAP
 
-from .. import queries, services
+from .. import queries, services, timeline
 from ..filtersets import CustomerFilterSet, index_serves, plan_list
 from ..models import Address, Contact, Customer, Note, Tag
 from .serializers import (
@@ -143,6 +143,55 @@ class CustomerViewSet(viewsets.ModelViewSet):
                 }
                 for e in entries
             ]
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, description="comma-separated kinds; default all"),
+            OpenApiParameter("limit", int, description="1–200, default 50"),
+            OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
+        ],
+        responses={200: {"type": "object"}},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def timeline(self, request, pk=None):
+        """Everything that happened to the customer, newest first, from every app."""
+        from django.core.exceptions import ValidationError
+
+        customer = get_object_or_404(queries.customers_visible_to(request.user), pk=pk)
+        params = request.query_params
+        errors = {}
+        wanted = [k for k in (params.get("kind") or "").split(",") if k.strip()]
+        unknown = sorted(set(wanted) - set(timeline.kinds()))
+        if unknown:
+            errors["kind"] = [
+                _("Unknown kind %(kinds)s; use %(known)s.")
+                % {"kinds": ", ".join(unknown), "known": ", ".join(timeline.kinds())}
+            ]
+        try:
+            limit = int(params.get("limit", 50))
+            if not 1 <= limit <= timeline.MAX_LIMIT:
+                raise ValueError
+        except ValueError:
+            errors["limit"] = [_("Use a whole number from 1 to %(n)d.") % {"n": timeline.MAX_LIMIT}]
+            limit = 50
+        cursor = None
+        if params.get("cursor"):
+            try:
+                cursor = timeline.Cursor.decode(params["cursor"])
+            except ValueError:
+                errors["cursor"] = [_("This is not a cursor from a previous page.")]
+        if errors:
+            raise ValidationError(errors)
+        entries, next_cursor = timeline.page(customer, wanted or None, limit, cursor)
+        return Response(
+            {
+                "results": [
+                    {"kind": e.kind, "at": e.at, "id": e.id, "title": e.title, "detail": e.detail}
+                    for e in entries
+                ],
+                "next_cursor": next_cursor.encode() if next_cursor else None,
+            }
         )
 
     @action(detail=True, methods=["post"])
