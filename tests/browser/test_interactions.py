@@ -30,7 +30,7 @@ def test_log_a_call_in_two_clicks_then_complete_the_follow_up(page_for, people):
     task = FollowUpTask.objects.get()
     assert task.title == "准备合同" and task.assignee == people["sales"]
 
-    page.get_by_role("link", name="Follow-ups").click()
+    page.get_by_role("navigation").get_by_role("link", name="Follow-ups").click()
     upcoming = page.get_by_test_id("upcoming")
     expect(upcoming).to_contain_text("准备合同")
     upcoming.get_by_role("button", name="Done").click()

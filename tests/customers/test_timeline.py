@@ -125,3 +125,31 @@ def test_timeline_follows_customer_permissions(api, history):
     customer, _ = history
     assert api["sales_west"].get(f"/api/customers/{customer.pk}/timeline/").status_code == 404
     assert api["sales"].get(f"/api/customers/{customer.pk}/timeline/").status_code == 200
+
+
+def test_timeline_on_the_customer_page_filters_and_pages(admin_api, history, people):
+    from django.test import Client
+
+    customer, expected = history
+    client = Client()
+    client.force_login(people["admin"])
+    html = client.get(
+        f"/customers/{customer.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert html.count("<li data-kind=") == 30 and "Older" in html
+    orders = client.get(f"/customers/{customer.pk}/timeline/", {"kind": "order"}).content.decode()
+    assert (
+        orders.count('<li data-kind="order"') == 15
+        and 'data-kind="event"' not in orders.split("timeline-entries")[1]
+    )
+    import re
+
+    cursor = re.search(r"cursor=([^&\"]+)", html).group(1)
+    from urllib.parse import unquote
+
+    more = client.get(
+        f"/customers/{customer.pk}/timeline/", {"cursor": unquote(cursor)}
+    ).content.decode()
+    assert "<h2>" not in more and more.count("<li data-kind=") > 0
+    client.force_login(people["sales_west"])
+    assert client.get(f"/customers/{customer.pk}/timeline/").status_code == 404

@@ -18,6 +18,7 @@ urlpatterns = [
     path("fields/<int:pk>/delete/", views.custom_field_delete, name="custom_field_delete"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),
     path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("<int:pk>/restore/", views.customer_restore, name="restore"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),

@@ -6,6 +6,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from kehu.core.errors import VersionConflict
 from kehu.core.models import Channel, CustomFieldDefinition
 from kehu.core.paging import COUNT_CAP, CappedPaginator
 
-from . import panels, queries, services
+from . import panels, queries, services, timeline
 from .exports import customer_csv_rows
 from .filtersets import ORDERING_FIELDS, CustomerFilterSet, index_serves, plan_list
 from .forms import (
@@ -268,6 +269,41 @@ def customer_detail(request, pk):
         "panels": panels.panels_for(request, customer),
     }
     return render(request, "customers/customer_detail.html", context)
+
+
+TIMELINE_LABELS = {
+    "change": _lazy("Changes"),
+    "event": _lazy("Behaviour"),
+    "interaction": _lazy("Interactions"),
+    "order": _lazy("Orders"),
+    "task": _lazy("Follow-ups"),
+}
+
+
+@login_required
+def customer_timeline(request, pk):
+    """A page of the 360 timeline, loaded by htmx; ``kind`` filters, ``cursor`` pages."""
+    customer = get_object_or_404(queries.customers_visible_to(request.user), pk=pk)
+    kind = request.GET.get("kind", "")
+    wanted = [kind] if kind in timeline.kinds() else None
+    cursor = None
+    if request.GET.get("cursor"):
+        try:
+            cursor = timeline.Cursor.decode(request.GET["cursor"])
+        except ValueError:
+            cursor = None
+    entries, next_cursor = timeline.page(customer, wanted, 30, cursor)
+    context = {
+        "customer": customer,
+        "entries": [(e, TIMELINE_LABELS.get(e.kind, e.kind)) for e in entries],
+        "kind": kind if wanted else "",
+        "kinds": [(k, TIMELINE_LABELS.get(k, k)) for k in timeline.kinds()],
+        "next_cursor": next_cursor.encode() if next_cursor else None,
+    }
+    template = "customers/timeline.html"
+    if cursor is not None:
+        template += "#entries"
+    return render(request, template, context)
 
 
 @login_required
