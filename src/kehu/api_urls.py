@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("kehu.customers.api.urls")),
     path("", include("kehu.sales.api.urls")),
     path("", include("kehu.engagement.api.urls")),
+    path("", include("kehu.service.api.urls")),
 ]

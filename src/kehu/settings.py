@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.sales",
     "kehu.engagement",
+    "kehu.service",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "kehu.service"
+    label = "service"
+    verbose_name = _("Customer service")
+
+    def ready(self):
+        from kehu.customers import timeline
+
+        from . import views
+
+        timeline.register(
+            timeline.Source("ticket", views.tickets_of, "opened_at", views.ticket_entry)
+        )

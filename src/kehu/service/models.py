@@ -1,0 +1,143 @@
+"""Feedback tickets (客户反馈): complaints, suggestions, praise and inquiries."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import BusinessRecord
+from kehu.customers.models import Customer
+
+
+class TicketType(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    SUGGESTION = "suggestion", _("Suggestion")
+    PRAISE = "praise", _("Praise")
+    INQUIRY = "inquiry", _("Inquiry")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+# Hours to resolve a ticket by severity (the SLA); settings may override them.
+DEFAULT_SLA_HOURS = {"low": 120, "normal": 72, "high": 24, "critical": 4}
+
+
+def sla_hours(severity: str) -> int:
+    return {**DEFAULT_SLA_HOURS, **getattr(settings, "KEHU_TICKET_SLA_HOURS", {})}[severity]
+
+
+class TicketState(models.TextChoices):
+    NEW = "new", _("New")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# Where a ticket may go from each state; reopening goes back to in progress.
+TRANSITIONS = {
+    TicketState.NEW: {TicketState.ASSIGNED, TicketState.IN_PROGRESS, TicketState.RESOLVED},
+    TicketState.ASSIGNED: {TicketState.IN_PROGRESS, TicketState.RESOLVED, TicketState.NEW},
+    TicketState.IN_PROGRESS: {TicketState.RESOLVED, TicketState.ASSIGNED},
+    TicketState.RESOLVED: {TicketState.CLOSED, TicketState.IN_PROGRESS},
+    TicketState.CLOSED: {TicketState.IN_PROGRESS},
+}
+
+
+class TicketCause(models.Model):
+    """Why a customer complained (product quality, service, price, delivery …);
+    admins add their own. Churn analysis groups by these."""
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    label = models.CharField(_("label"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("ticket cause")
+        verbose_name_plural = _("ticket causes")
+
+    def __str__(self):
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        """The shipped causes' labels are translated; admins' own stay as typed."""
+        from django.utils.translation import gettext
+
+        return gettext(self.label)
+
+
+class Ticket(BusinessRecord):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
+    )
+    type = models.CharField(_("type"), max_length=12, choices=TicketType.choices)
+    cause = models.ForeignKey(
+        TicketCause,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("cause"),
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.NORMAL
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), max_length=10_000, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=TicketState.choices, default=TicketState.NEW
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    channel = models.CharField(_("channel"), max_length=20, default="api")
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    due_at = models.DateTimeField(_("due"))
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # What the customer was told, recorded when the ticket is resolved.
+    reply = models.TextField(_("reply to the customer"), max_length=10_000, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["customer", "-opened_at", "-id"], name="ticket_customer"),
+            models.Index(
+                fields=["due_at"],
+                name="ticket_open_due",
+                condition=models.Q(deleted_at__isnull=True)
+                & models.Q(state__in=["new", "assigned", "in_progress"]),
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (TicketState.NEW, TicketState.ASSIGNED, TicketState.IN_PROGRESS)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at < timezone.now()
+
+    @staticmethod
+    def due_for(severity: str, opened_at: datetime.datetime) -> datetime.datetime:
+        return opened_at + datetime.timedelta(hours=sla_hours(severity))
