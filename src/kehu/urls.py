@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kehu.accounts import views as account_views
+from kehu.service import views as service_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("account/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),
+    path("feedback/", service_views.public_feedback, name="public-feedback"),
     path("api/", include("kehu.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -221,3 +221,20 @@ def addresses_of(customer: Customer) -> QuerySet:
 
 def notes_of(customer: Customer) -> QuerySet:
     return Note.objects.filter(customer=customer).select_related("author")
+
+
+def customers_with_phone_or_email(phone: str = "", email: str = "") -> list[Customer]:
+    """Live customers whose own phones or emails hold exactly ``phone`` (E.164) or
+    ``email`` (normalised), found through the search keys, oldest first."""
+    from kehu.core.normalize import phone_national_digits
+
+    candidates: set[int] = set()
+    if phone:
+        digits = phone_national_digits(phone)
+        keys = CustomerSearchKey.objects.filter(key_prefix_q(digits))
+        candidates.update(keys.values_list("customer_id", flat=True)[:SMALL_MATCH])
+    if email:
+        keys = CustomerSearchKey.objects.filter(key_prefix_q(email.lower()))
+        candidates.update(keys.values_list("customer_id", flat=True)[:SMALL_MATCH])
+    found = Customer.objects.filter(pk__in=sorted(candidates)).order_by("pk")
+    return [c for c in found if (phone and phone in c.phones) or (email and email in c.emails)]

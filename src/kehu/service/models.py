@@ -141,3 +141,16 @@ class Ticket(BusinessRecord):
     @staticmethod
     def due_for(severity: str, opened_at: datetime.datetime) -> datetime.datetime:
         return opened_at + datetime.timedelta(hours=sla_hours(severity))
+
+
+class IntakeAttempt(models.Model):
+    """A submission of the public feedback form, kept briefly to limit its rate."""
+
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip_address", "at"])]
+
+    def __str__(self):
+        return f"{self.ip_address} {self.at:%Y-%m-%d %H:%M}"
