@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),
     path("feedback/", service_views.public_feedback, name="public-feedback"),
+    path("", include("kehu.service.urls")),
     path("api/", include("kehu.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -114,3 +114,30 @@ def test_ticket_permissions(api, people):
         api["sales"].get(f"/api/customers/{customer.pk}/timeline/", {"kind": "ticket"}).json()
     )
     assert [e["id"] for e in timeline["results"]] == [ticket["id"]]
+
+
+def test_ticket_pages_open_and_move_a_ticket(people):
+    from django.test import Client
+
+    customer = make_customer(owner=people["sales"], name="工单客户")
+    client = Client()
+    client.force_login(people["support"])
+    page = client.get(f"/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="new-ticket"' in page
+    response = client.post(
+        f"/customers/{customer.pk}/tickets/",
+        {"type": "complaint", "severity": "high", "cause": "service", "subject": "态度差"},
+    )
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and response.url == f"/tickets/{ticket.pk}/"
+    detail = client.get(f"/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-move="assigned"' in detail and 'data-move="closed"' not in detail
+    client.post(f"/tickets/{ticket.pk}/transition/", {"to": "in_progress"})
+    client.post(f"/tickets/{ticket.pk}/transition/", {"to": "resolved", "reply": ""})
+    ticket.refresh_from_db()
+    assert ticket.state == "in_progress"  # no reply: refused
+    client.post(f"/tickets/{ticket.pk}/transition/", {"to": "resolved", "reply": "已道歉并回访"})
+    ticket.refresh_from_db()
+    assert ticket.state == "resolved" and ticket.reply == "已道歉并回访"
+    client.force_login(people["sales_west"])
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 404

@@ -277,6 +277,7 @@ TIMELINE_LABELS = {
     "interaction": _lazy("Interactions"),
     "order": _lazy("Orders"),
     "task": _lazy("Follow-ups"),
+    "ticket": _lazy("Tickets"),
 }
 
 

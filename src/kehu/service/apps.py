@@ -15,3 +15,10 @@ class ServiceConfig(AppConfig):
         timeline.register(
             timeline.Source("ticket", views.tickets_of, "opened_at", views.ticket_entry)
         )
+        from kehu.customers import panels
+
+        panels.register(
+            panels.Panel(
+                "tickets", "service/customer_tickets.html", views.customer_tickets_panel, 8
+            )
+        )

@@ -67,3 +67,105 @@ def public_feedback(request):
             form.add_error(field if field in form.fields else None, messages)
         return render(request, "service/feedback.html", {"form": form}, status=400)
     return render(request, "service/feedback_thanks.html", {"number": ticket.pk})
+
+
+# ---- pages ------------------------------------------------------------------------------
+
+
+def customer_tickets_panel(request, customer) -> dict:
+    """Tickets on the customer 360 page, with a form to open one."""
+    from .models import Severity, TicketCause, TicketType
+    from .services import can_handle
+
+    tickets = list(
+        Ticket.objects.filter(customer=customer).select_related("cause").order_by("-opened_at")[:20]
+    )
+    return {
+        "customer": customer,
+        "tickets": tickets,
+        "can_handle": can_handle(request.user, customer),
+        "types": TicketType.choices,
+        "severities": Severity.choices,
+        "causes": [(c.key, c.display_label) for c in TicketCause.objects.filter(active=True)],
+    }
+
+
+def _ui_actor(request):
+    from kehu.core.changelog import Actor
+    from kehu.core.models import Channel
+
+    return Actor(user=request.user, channel=Channel.UI)
+
+
+def ticket_create(request, customer_pk):
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404, redirect
+    from django.utils.translation import gettext as _
+
+    from kehu.customers import queries as customer_queries
+
+    from . import services
+
+    customer = get_object_or_404(
+        customer_queries.customers_visible_to(request.user), pk=customer_pk
+    )
+    data = {
+        k: request.POST.get(k, "") for k in ("type", "severity", "cause", "subject", "description")
+    }
+    try:
+        ticket = services.ticket_create(actor=_ui_actor(request), customer=customer, data=data)
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            messages.error(request, f"{field}: {' '.join(problems)}")
+        return redirect(f"/customers/{customer.pk}/#tickets")
+    messages.success(request, _("Ticket opened."))
+    return redirect("service:ticket", pk=ticket.pk)
+
+
+def ticket_detail(request, pk):
+    from django.shortcuts import get_object_or_404, render
+
+    from kehu.accounts.models import User
+    from kehu.core.changelog import history_for
+    from kehu.customers.presenters import change_rows
+
+    from . import queries
+    from .models import TRANSITIONS
+    from .services import can_handle
+
+    ticket = get_object_or_404(queries.tickets_visible_to(request.user), pk=pk)
+    moves = sorted(TRANSITIONS[ticket.state], key=list(TRANSITIONS).index)
+    labels = dict(type(ticket).state.field.choices)
+    return render(
+        request,
+        "service/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "moves": [(m, labels[m]) for m in moves],
+            "can_handle": can_handle(request.user, ticket.customer),
+            "people": User.objects.filter(is_active=True).order_by("username"),
+            "history": change_rows(list(history_for(ticket)[:50]), model=type(ticket)),
+        },
+    )
+
+
+def ticket_transition(request, pk):
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404, redirect
+
+    from . import queries, services
+
+    ticket = get_object_or_404(queries.tickets_visible_to(request.user), pk=pk)
+    try:
+        services.ticket_transition(
+            actor=_ui_actor(request),
+            ticket=ticket,
+            to=request.POST.get("to", ""),
+            data={"assignee": request.POST.get("assignee"), "reply": request.POST.get("reply", "")},
+        )
+    except ValidationError as error:
+        for problems in error.message_dict.values():
+            messages.error(request, " ".join(problems))
+    return redirect("service:ticket", pk=ticket.pk)
