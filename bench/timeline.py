@@ -5,8 +5,9 @@
 Gives one customer ``--events`` behaviour events (loaded once, through the batch
 service), then times ``--requests`` first pages of
 ``GET /api/customers/{id}/timeline/`` in-process (all kinds, and events,
-interactions or orders alone in turn), and a page deep in the events through
-its cursor. Prints p50 and p95 against the target and as a ratio to the login
+interactions or orders alone in turn), a page deep in the events through its
+cursor, and the customer's 360 page (with its behaviour summary over 90 days).
+Prints p50 and p95 against the target and as a ratio to the login
 page measured in the same run.
 """
 
@@ -117,12 +118,17 @@ def main():
         ).json()
         cursor = body["next_cursor"]
     deep = timed(lambda i: client.get(path, {"kind": "event", "cursor": cursor}))
+    page_360 = timed(lambda i: client.get(f"/customers/{customer.pk}/"))
     base_p95 = percentile(baseline, 0.95)
     print(
         f"database: {connection.vendor}; customer {customer.pk} with "
         f"{have + loaded:,} events (loaded {loaded:,} in {load_seconds:.1f} s)"
     )
-    for name, values in (("first page", first), ("page 21 (cursor)", deep)):
+    for name, values in (
+        ("first page", first),
+        ("page 21 (cursor)", deep),
+        ("360 page itself", page_360),
+    ):
         p95 = percentile(values, 0.95)
         print(
             f"timeline {name:18} p50 {statistics.median(values):6.1f} ms  p95 {p95:6.1f} ms  "
