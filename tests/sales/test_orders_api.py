@@ -287,3 +287,18 @@ def test_customer_page_shows_orders_and_figures(admin_api, people, catalogue):
     assert "176.00" in html  # 2 × 88.00, the cancelled order not counted
     client.force_login(people["sales_west"])
     assert client.get(f"/customers/{customer.pk}/").status_code == 404
+
+
+def test_product_updates_carry_their_version(admin_api, catalogue):
+    product = catalogue["TEA-1"]
+    url = f"/api/products/{product.pk}/"
+    assert admin_api.patch(url, {"name": "龙井"}, format="json").status_code == 400
+    ok = admin_api.patch(url, {"name": "龙井", "version": 1}, format="json")
+    assert ok.status_code == 200 and ok.json()["version"] == 2
+    stale = admin_api.patch(url, {"list_price": "99.00", "version": 1}, format="json")
+    assert stale.status_code == 409
+    product.refresh_from_db()
+    assert product.name == "龙井" and product.list_price == D("88.00")
+    assert admin_api.delete(url).status_code == 204
+    assert not Product.objects.filter(pk=product.pk).exists()
+    assert Product.all_objects.filter(pk=product.pk, deleted_at__isnull=False).exists()

@@ -93,7 +93,7 @@ def resolve_owner_and_team(actor: Actor, cleaned: dict, data: dict, instance=Non
         if owner_id in (None, ""):
             cleaned["owner"] = None
         else:
-            owner = User.objects.filter(pk=_as_id(owner_id), is_active=True).first()
+            owner = User.objects.filter(pk=as_id(owner_id), is_active=True).first()
             if owner is None:
                 errors["owner"] = [_("There is no active user with this id.")]
             else:
@@ -103,7 +103,7 @@ def resolve_owner_and_team(actor: Actor, cleaned: dict, data: dict, instance=Non
         if team_id in (None, ""):
             cleaned["team"] = None
         else:
-            team = Team.objects.filter(pk=_as_id(team_id)).first()
+            team = Team.objects.filter(pk=as_id(team_id)).first()
             if team is None:
                 errors["team"] = [_("There is no team with this id.")]
             else:
@@ -136,7 +136,8 @@ def resolve_owner_and_team(actor: Actor, cleaned: dict, data: dict, instance=Non
             raise ValidationError({"team": [_("You may only use your own team.")]})
 
 
-def _as_id(value):
+def as_id(value) -> int:
+    """An id sent as a number, digits or a record; -1 for anything else."""
     if isinstance(value, int | str) and str(value).isdigit():
         return int(value)
     if hasattr(value, "pk"):
@@ -331,7 +332,7 @@ def customers_bulk_reassign(*, actor: Actor, customer_ids: list[int], owner_id) 
 
 
 def _editable_subset(actor: Actor, customer_ids) -> list[Customer]:
-    ids = [i for i in (_as_id(c) for c in customer_ids) if i > 0]
+    ids = [i for i in (as_id(c) for c in customer_ids) if i > 0]
     qs = Customer.objects.filter(pk__in=ids).select_for_update()
     if actor.user is not None:
         qs = queries.restrict(qs, actor.user, "change")
@@ -646,3 +647,14 @@ def note_delete(*, actor: Actor, note: Note) -> None:
 
 def history_entries(customer: Customer):
     return history_for(customer)
+
+
+def user_who_may_see(value, customer: Customer) -> User:
+    """The active user with id ``value`` who may see ``customer`` (an assignee of a
+    task or ticket); ValueError with a localised message otherwise."""
+    user = User.objects.filter(pk=as_id(value), is_active=True).first()
+    if user is None:
+        raise ValueError(_("There is no active user with this id."))
+    if not queries.can_view(user, customer):
+        raise ValueError(_("This user may not see the customer."))
+    return user

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 from kehu.accounts import roles
 from kehu.accounts.models import User
 from kehu.core import services as core_services
-from kehu.core.changelog import Actor, history_for
+from kehu.core.changelog import history_for
 from kehu.core.custom_fields import definitions_for
 from kehu.core.errors import VersionConflict
-from kehu.core.models import Channel, CustomFieldDefinition
+from kehu.core.models import CustomFieldDefinition
 from kehu.core.paging import COUNT_CAP, CappedPaginator
+from kehu.core.views import ui_actor
 
 from . import panels, queries, services, timeline
 from .exports import customer_csv_rows
@@ -34,10 +35,6 @@ from .models import Address, Contact, Customer, Note, Tag
 from .presenters import ValueFormatter, change_rows, field_label
 
 PAGE_SIZES = (25, 50, 100)
-
-
-def ui_actor(request) -> Actor:
-    return Actor(user=request.user, channel=Channel.UI)
 
 
 # What a row of the list shows: decoding every JSON and text column of 25 customers

@@ -10,14 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
-from kehu.accounts.models import User
 from kehu.core.bulk import in_values, insert_rows, upsert_rows
 from kehu.core.changelog import Actor, diff, log_change, snapshot
-from kehu.core.errors import VersionConflict
 from kehu.core.models import ChangeAction
 from kehu.core.normalize import clean_text, parse_moment
+from kehu.core.records import soft_delete, versioned_update
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
+from kehu.customers.services import as_id, user_who_may_see
 
 from .models import (
     BehaviourEvent,
@@ -129,7 +129,9 @@ def _ingest(actor: Actor, events: list) -> EventIngestResult:
         else:
             rows.append((index, row))
     known = _known_external_ids({row[0] for _, row in rows})
-    editable = _editable_customer_ids(actor, {row[1] for _, row in rows if row[1] is not None})
+    editable = customer_queries.customer_ids_editable_by(
+        actor.user, {row[1] for _, row in rows if row[1] is not None}
+    )
     fresh = []
     for index, row in rows:
         if row[0] in known:
@@ -172,21 +174,6 @@ def _known_external_ids(external_ids) -> set[str]:
             f"SELECT external_id FROM {BehaviourEvent._meta.db_table} WHERE {condition}", params
         )
         return {row[0] for row in cursor.fetchall()}
-
-
-def _editable_customer_ids(actor: Actor, ids: set[int]) -> set[int]:
-    customers = (
-        customer_queries.customers_editable_by(actor.user)
-        if actor.user is not None
-        else Customer.objects.all()
-    )
-    ids_list = sorted(ids)
-    found: set[int] = set()
-    for start in range(0, len(ids_list), 5000):
-        found.update(
-            customers.filter(pk__in=ids_list[start : start + 5000]).values_list("pk", flat=True)
-        )
-    return found
 
 
 def _add_to_summaries(seen: list[tuple[int, object]]) -> None:
@@ -324,22 +311,13 @@ def _clean_interaction(data: dict, customer: Customer, creating: bool) -> dict:
         if contact_id in (None, ""):
             cleaned["contact"] = None
         else:
-            contact = Contact.objects.filter(pk=_int(contact_id), customer=customer).first()
+            contact = Contact.objects.filter(pk=as_id(contact_id), customer=customer).first()
             if contact is None:
                 errors["contact"] = [_("This customer has no contact with this id.")]
             cleaned["contact"] = contact
     if errors:
         raise ValidationError(errors)
     return cleaned
-
-
-def _int(value) -> int:
-    if isinstance(value, bool):
-        return -1
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 def interaction_create(*, actor: Actor, customer: Customer, data: dict) -> Interaction:
@@ -387,12 +365,14 @@ def interaction_update(
 ) -> Interaction:
     _require_log(actor, interaction.customer)
     cleaned = _clean_interaction(data, interaction.customer, creating=False)
-    return _versioned_update(actor, interaction, cleaned, version, INTERACTION_FIELDS)
+    return versioned_update(
+        actor, interaction, cleaned, version, INTERACTION_FIELDS, parent=interaction.customer
+    )
 
 
 def interaction_delete(*, actor: Actor, interaction: Interaction) -> None:
     _require_log(actor, interaction.customer)
-    _soft_delete(actor, interaction)
+    soft_delete(actor, interaction, parent=interaction.customer)
 
 
 def _clean_task(data: dict, customer: Customer, creating: bool, actor: Actor) -> dict:
@@ -408,17 +388,14 @@ def _clean_task(data: dict, customer: Customer, creating: bool, actor: Actor) ->
     if "assignee" in data or creating:
         assignee_id = data.get("assignee")
         if assignee_id in (None, ""):
-            assignee = actor.user if getattr(actor.user, "pk", None) else customer.owner
-        else:
-            assignee = User.objects.filter(pk=_int(assignee_id), is_active=True).first()
-        if assignee is None:
-            errors["assignee"] = [_("There is no active user with this id.")]
-        elif not customer_queries.can_view(assignee, customer):
-            errors["assignee"] = [_("This user may not see the customer.")]
-        cleaned["assignee"] = assignee
+            assignee_id = actor.user if getattr(actor.user, "pk", None) else customer.owner
+        try:
+            cleaned["assignee"] = user_who_may_see(assignee_id, customer)
+        except ValueError as error:
+            errors["assignee"] = [str(error)]
     if "interaction" in data and data["interaction"] not in (None, ""):
         interaction = Interaction.objects.filter(
-            pk=_int(data["interaction"]), customer=customer
+            pk=as_id(data["interaction"]), customer=customer
         ).first()
         if interaction is None:
             errors["interaction"] = [_("This customer has no interaction with this id.")]
@@ -448,7 +425,7 @@ def task_update(*, actor: Actor, task: FollowUpTask, data: dict, version) -> Fol
     if actor.user is not None and not can_work_task(actor.user, task):
         raise PermissionDenied(_("You may not change this task."))
     cleaned = _clean_task(data, task.customer, creating=False, actor=actor)
-    return _versioned_update(actor, task, cleaned, version, TASK_FIELDS)
+    return versioned_update(actor, task, cleaned, version, TASK_FIELDS, parent=task.customer)
 
 
 def task_set_status(*, actor: Actor, task: FollowUpTask, status: str) -> FollowUpTask:
@@ -482,33 +459,4 @@ def task_set_status(*, actor: Actor, task: FollowUpTask, status: str) -> FollowU
 def task_delete(*, actor: Actor, task: FollowUpTask) -> None:
     if actor.user is not None and not can_work_task(actor.user, task):
         raise PermissionDenied(_("You may not change this task."))
-    _soft_delete(actor, task)
-
-
-def _versioned_update(actor: Actor, record, cleaned: dict, version, fields: list[str]):
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise ValidationError({"version": [_("Send the version you last read.")]}) from None
-    with transaction.atomic():
-        current = type(record).objects.select_for_update().get(pk=record.pk)
-        if current.version != version:
-            raise VersionConflict(current.version)
-        before = snapshot(current, fields)
-        for name, value in cleaned.items():
-            setattr(current, name, value)
-        changes = diff(before, snapshot(current, fields))
-        if changes:
-            current.version += 1
-            current.updated_at = timezone.now()
-            current.save()
-            log_change(current, ChangeAction.UPDATE, actor, changes, parent=current.customer)
-    return current
-
-
-def _soft_delete(actor: Actor, record) -> None:
-    with transaction.atomic():
-        record.deleted_at = timezone.now()
-        record.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
-        record.save(update_fields=["deleted_at", "deleted_by"])
-        log_change(record, ChangeAction.DELETE, actor, parent=record.customer)
+    soft_delete(actor, task, parent=task.customer)

@@ -6,8 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.core.changelog import Actor
-from kehu.core.models import Channel as ChangeChannel
+from kehu.core.views import ui_actor
 from kehu.customers import queries as customer_queries
 from kehu.customers.timeline import Entry
 
@@ -61,10 +60,6 @@ def customer_interactions_panel(request, customer) -> dict:
         "directions": Direction.choices,
         "priorities": Priority.choices,
     }
-
-
-def ui_actor(request) -> Actor:
-    return Actor(user=request.user, channel=ChangeChannel.UI)
 
 
 @require_POST

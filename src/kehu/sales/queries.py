@@ -13,7 +13,3 @@ def products() -> QuerySet:
 
 def orders_visible_to(user) -> QuerySet:
     return Order.objects.filter(customer__in=customer_queries.customers_visible_to(user))
-
-
-def orders_of(customer) -> QuerySet:
-    return Order.objects.filter(customer=customer).prefetch_related("lines__product")

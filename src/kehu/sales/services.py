@@ -28,6 +28,7 @@ from kehu.core.bulk import in_values, insert_returning, insert_rows, upsert_rows
 from kehu.core.changelog import Actor, diff, log_change, snapshot
 from kehu.core.models import ChangeAction, ChangeLogEntry
 from kehu.core.normalize import clean_text, parse_moment
+from kehu.core.records import soft_delete, versioned_update
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
 
@@ -134,33 +135,19 @@ def product_create(*, actor: Actor, data: dict) -> Product:
     return product
 
 
-def product_update(*, actor: Actor, product: Product, data: dict) -> Product:
+def product_update(*, actor: Actor, product: Product, data: dict, version) -> Product:
+    """Change the fields sent; ``version`` is the one the editor read."""
     if actor.user is not None and not can_edit_catalogue(actor.user):
         raise PermissionDenied(_("Only admins and managers edit the product catalogue."))
     cleaned = _clean_product(data, instance=product)
-    with transaction.atomic():
-        current = Product.objects.select_for_update().get(pk=product.pk)
-        before = snapshot(current, PRODUCT_FIELDS)
-        for name, value in cleaned.items():
-            setattr(current, name, value)
-        changes = diff(before, snapshot(current, PRODUCT_FIELDS))
-        if changes:
-            current.version += 1
-            current.updated_at = timezone.now()
-            current.save()
-            log_change(current, ChangeAction.UPDATE, actor, changes)
-    return current
+    return versioned_update(actor, product, cleaned, version, PRODUCT_FIELDS)
 
 
 def product_delete(*, actor: Actor, product: Product) -> None:
     """Soft delete; past orders keep their lines."""
     if actor.user is not None and not can_edit_catalogue(actor.user):
         raise PermissionDenied(_("Only admins and managers edit the product catalogue."))
-    with transaction.atomic():
-        product.deleted_at = timezone.now()
-        product.deleted_by = actor.user if getattr(actor.user, "pk", None) else None
-        product.save(update_fields=["deleted_at", "deleted_by"])
-        log_change(product, ChangeAction.DELETE, actor)
+    soft_delete(actor, product)
 
 
 # ---- orders ----------------------------------------------------------------------
@@ -316,7 +303,9 @@ def _ingest(actor: Actor, orders: list) -> IngestResult:
         else:
             drafts.append(draft)
     known = set(_order_ids_by_external_id({d.external_id for d in drafts}))
-    editable = _editable_customer_ids(actor, {d.customer_id for d in drafts})
+    editable = customer_queries.customer_ids_editable_by(
+        actor.user, {d.customer_id for d in drafts}
+    )
     fresh: list[_Draft] = []
     for draft in drafts:
         if draft.external_id in known:
@@ -357,15 +346,6 @@ def _order_ids_by_external_id(external_ids) -> dict[str, int]:
             f"SELECT external_id, id FROM {Order._meta.db_table} WHERE {condition}", params
         )
         return dict(cursor.fetchall())
-
-
-def _editable_customer_ids(actor: Actor, ids: set[int]) -> set[int]:
-    customers = (
-        customer_queries.customers_editable_by(actor.user)
-        if actor.user is not None
-        else Customer.objects.all()
-    )
-    return set(_in_chunks(customers.values_list("pk", flat=True), "pk", ids))
 
 
 def _store(actor: Actor, drafts: list[_Draft]) -> list[int]:

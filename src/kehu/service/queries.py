@@ -1,7 +1,6 @@
 """Reads of tickets; they follow their customers' visibility."""
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from kehu.customers import queries as customer_queries
 
@@ -12,9 +11,3 @@ def tickets_visible_to(user) -> QuerySet:
     return Ticket.objects.filter(
         customer__in=customer_queries.customers_visible_to(user)
     ).select_related("customer", "cause", "assignee")
-
-
-def overdue(tickets: QuerySet, now=None) -> QuerySet:
-    return tickets.filter(
-        state__in=["new", "assigned", "in_progress"], due_at__lt=now or timezone.now()
-    )

@@ -6,13 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
-from kehu.accounts.models import User
 from kehu.core.changelog import Actor, diff, log_change, snapshot
-from kehu.core.errors import VersionConflict
 from kehu.core.models import ChangeAction
 from kehu.core.normalize import clean_text
+from kehu.core.records import versioned_update
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
+from kehu.customers.services import user_who_may_see
 
 from .models import TRANSITIONS, Severity, Ticket, TicketCause, TicketState, TicketType
 
@@ -88,12 +88,11 @@ def _clean(data: dict, customer: Customer, creating: bool) -> dict:
 def _assignee(value, customer: Customer, errors: dict):
     if value in (None, ""):
         return None
-    user = User.objects.filter(pk=value if str(value).isdigit() else -1, is_active=True).first()
-    if user is None:
-        errors["assignee"] = [_("There is no active user with this id.")]
-    elif not customer_queries.can_view(user, customer):
-        errors["assignee"] = [_("This user may not see the customer.")]
-    return user
+    try:
+        return user_who_may_see(value, customer)
+    except ValueError as error:
+        errors["assignee"] = [str(error)]
+        return None
 
 
 def ticket_create(*, actor: Actor, customer: Customer, data: dict, channel: str = "") -> Ticket:
@@ -125,28 +124,17 @@ def ticket_create(*, actor: Actor, customer: Customer, data: dict, channel: str 
 def ticket_update(*, actor: Actor, ticket: Ticket, data: dict, version) -> Ticket:
     _require(actor, ticket.customer)
     cleaned = _clean(data, ticket.customer, creating=False)
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise ValidationError({"version": [_("Send the version you last read.")]}) from None
-    with transaction.atomic():
-        current = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if current.version != version:
-            raise VersionConflict(current.version)
-        before = snapshot(current, TICKET_FIELDS)
-        for name, value in cleaned.items():
-            setattr(current, name, value)
+
+    def follow(current: Ticket) -> None:
+        # The due time follows the severity; naming an assignee assigns a new ticket.
         if "severity" in cleaned:
             current.due_at = Ticket.due_for(current.severity, current.opened_at)
         if cleaned.get("assignee") and current.state == TicketState.NEW:
             current.state = TicketState.ASSIGNED
-        changes = diff(before, snapshot(current, TICKET_FIELDS))
-        if changes:
-            current.version += 1
-            current.updated_at = timezone.now()
-            current.save()
-            log_change(current, ChangeAction.UPDATE, actor, changes, parent=current.customer)
-    return current
+
+    return versioned_update(
+        actor, ticket, cleaned, version, TICKET_FIELDS, parent=ticket.customer, adjust=follow
+    )
 
 
 def ticket_transition(*, actor: Actor, ticket: Ticket, to: str, data: dict | None = None) -> Ticket:

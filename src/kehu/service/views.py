@@ -1,6 +1,18 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.changelog import history_for
+from kehu.core.views import ui_actor
+from kehu.customers import queries as customer_queries
+from kehu.customers.presenters import change_rows
 from kehu.customers.timeline import Entry
 
-from .models import Ticket
+from . import intake, queries, services
+from .forms import PublicFeedbackForm
+from .models import TRANSITIONS, Severity, Ticket, TicketCause, TicketType
 
 
 def tickets_of(customer):
@@ -24,13 +36,6 @@ def ticket_entry(ticket):
 
 def public_feedback(request):
     """The public feedback form: no login; bots and floods are turned away."""
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import render
-    from django.utils.translation import gettext as _
-
-    from . import intake
-    from .forms import PublicFeedbackForm
-
     if (
         request.method == "POST"
         and int(request.META.get("CONTENT_LENGTH") or 0) > intake.MAX_BODY_BYTES
@@ -74,39 +79,20 @@ def public_feedback(request):
 
 def customer_tickets_panel(request, customer) -> dict:
     """Tickets on the customer 360 page, with a form to open one."""
-    from .models import Severity, TicketCause, TicketType
-    from .services import can_handle
-
     tickets = list(
         Ticket.objects.filter(customer=customer).select_related("cause").order_by("-opened_at")[:20]
     )
     return {
         "customer": customer,
         "tickets": tickets,
-        "can_handle": can_handle(request.user, customer),
+        "can_handle": services.can_handle(request.user, customer),
         "types": TicketType.choices,
         "severities": Severity.choices,
         "causes": [(c.key, c.display_label) for c in TicketCause.objects.filter(active=True)],
     }
 
 
-def _ui_actor(request):
-    from kehu.core.changelog import Actor
-    from kehu.core.models import Channel
-
-    return Actor(user=request.user, channel=Channel.UI)
-
-
 def ticket_create(request, customer_pk):
-    from django.contrib import messages
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import get_object_or_404, redirect
-    from django.utils.translation import gettext as _
-
-    from kehu.customers import queries as customer_queries
-
-    from . import services
-
     customer = get_object_or_404(
         customer_queries.customers_visible_to(request.user), pk=customer_pk
     )
@@ -114,7 +100,7 @@ def ticket_create(request, customer_pk):
         k: request.POST.get(k, "") for k in ("type", "severity", "cause", "subject", "description")
     }
     try:
-        ticket = services.ticket_create(actor=_ui_actor(request), customer=customer, data=data)
+        ticket = services.ticket_create(actor=ui_actor(request), customer=customer, data=data)
     except ValidationError as error:
         for field, problems in error.message_dict.items():
             messages.error(request, f"{field}: {' '.join(problems)}")
@@ -124,16 +110,6 @@ def ticket_create(request, customer_pk):
 
 
 def ticket_detail(request, pk):
-    from django.shortcuts import get_object_or_404, render
-
-    from kehu.accounts.models import User
-    from kehu.core.changelog import history_for
-    from kehu.customers.presenters import change_rows
-
-    from . import queries
-    from .models import TRANSITIONS
-    from .services import can_handle
-
     ticket = get_object_or_404(queries.tickets_visible_to(request.user), pk=pk)
     moves = sorted(TRANSITIONS[ticket.state], key=list(TRANSITIONS).index)
     labels = dict(type(ticket).state.field.choices)
@@ -143,7 +119,7 @@ def ticket_detail(request, pk):
         {
             "ticket": ticket,
             "moves": [(m, labels[m]) for m in moves],
-            "can_handle": can_handle(request.user, ticket.customer),
+            "can_handle": services.can_handle(request.user, ticket.customer),
             "people": User.objects.filter(is_active=True).order_by("username"),
             "history": change_rows(list(history_for(ticket)[:50]), model=type(ticket)),
         },
@@ -151,16 +127,10 @@ def ticket_detail(request, pk):
 
 
 def ticket_transition(request, pk):
-    from django.contrib import messages
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import get_object_or_404, redirect
-
-    from . import queries, services
-
     ticket = get_object_or_404(queries.tickets_visible_to(request.user), pk=pk)
     try:
         services.ticket_transition(
-            actor=_ui_actor(request),
+            actor=ui_actor(request),
             ticket=ticket,
             to=request.POST.get("to", ""),
             data={"assignee": request.POST.get("assignee"), "reply": request.POST.get("reply", "")},

@@ -395,3 +395,14 @@ class CustomFieldDefinitionViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         core_services.custom_field_delete(actor=api_actor(self.request), definition=instance)
+
+
+def customer_from_body(request, data: dict) -> Customer:
+    """The customer a request body names by ``customer`` (its id), among those the
+    caller may see: 400 when it names none, 404 when the caller may not see it."""
+    from django.core.exceptions import ValidationError
+
+    customer_id = data.get("customer")
+    if isinstance(customer_id, bool) or not str(customer_id or "").isdigit():
+        raise ValidationError({"customer": [_("Send the customer's id.")]})
+    return get_object_or_404(queries.customers_visible_to(request.user), pk=int(customer_id))

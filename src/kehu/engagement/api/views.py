@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
@@ -7,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kehu.core.api.views import api_actor, request_object
-from kehu.customers import queries as customer_queries
+from kehu.customers.api.views import customer_from_body
 
 from .. import queries, services
 from ..filtersets import EventFilterSet, InteractionFilterSet, TaskFilterSet
@@ -50,27 +49,13 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def link(self, request):
         """Give an anonymous visitor's events to the customer they turned out to be."""
         body = request_object(request)
-        customer_id = body.get("customer")
-        if isinstance(customer_id, bool) or not str(customer_id or "").isdigit():
-            raise ValidationError({"customer": [_("Send the customer's id.")]})
-        customer = get_object_or_404(
-            customer_queries.customers_visible_to(request.user), pk=int(customer_id)
-        )
+        customer = customer_from_body(request, body)
         linked = services.anonymous_events_link(
             actor=api_actor(request),
             anonymous_id=str(body.get("anonymous_id") or ""),
             customer=customer,
         )
         return Response({"linked": linked})
-
-
-def _customer_for(request, data) -> object:
-    customer_id = data.get("customer")
-    if isinstance(customer_id, bool) or not str(customer_id or "").isdigit():
-        raise ValidationError({"customer": [_("Send the customer's id.")]})
-    return get_object_or_404(
-        customer_queries.customers_visible_to(request.user), pk=int(customer_id)
-    )
 
 
 def _body_without(data: dict, *names) -> dict:
@@ -91,7 +76,7 @@ class InteractionViewSet(viewsets.ModelViewSet):
         data = request_object(request)
         interaction = services.interaction_create(
             actor=api_actor(request),
-            customer=_customer_for(request, data),
+            customer=customer_from_body(request, data),
             data=_body_without(data, "customer", "version"),
         )
         return Response(self.get_serializer(interaction).data, status=201)
@@ -126,7 +111,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         data = request_object(request)
         task = services.task_create(
             actor=api_actor(request),
-            customer=_customer_for(request, data),
+            customer=customer_from_body(request, data),
             data=_body_without(data, "customer", "version"),
         )
         return Response(self.get_serializer(task).data, status=201)

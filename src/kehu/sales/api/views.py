@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -35,8 +36,11 @@ class ProductViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(product).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
+        data = dict(request_object(request))
+        version = data.pop("version", None)
+        data.pop("id", None)
         product = services.product_update(
-            actor=api_actor(request), product=self.get_object(), data=request_object(request)
+            actor=api_actor(request), product=self.get_object(), data=data, version=version
         )
         return Response(self.get_serializer(product).data)
 
@@ -77,8 +81,6 @@ class OrderViewSet(
     def batch(self, request):
         body = request_object(request)
         if "orders" not in body:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"orders": [_("Send a list of orders.")]})
         result = services.order_batch_ingest(actor=api_actor(request), orders=body["orders"])
         return Response(result.as_dict())

@@ -1,13 +1,10 @@
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kehu.core.api.views import api_actor, request_object
-from kehu.customers import queries as customer_queries
+from kehu.customers.api.views import customer_from_body
 
 from .. import queries, services
 from ..filtersets import TicketFilterSet
@@ -39,12 +36,7 @@ class TicketViewSet(
     @extend_schema(request=TicketInputSerializer, responses={201: TicketSerializer})
     def create(self, request, *args, **kwargs):
         data = request_object(request)
-        customer_id = data.get("customer")
-        if isinstance(customer_id, bool) or not str(customer_id or "").isdigit():
-            raise ValidationError({"customer": [_("Send the customer's id.")]})
-        customer = get_object_or_404(
-            customer_queries.customers_visible_to(request.user), pk=int(customer_id)
-        )
+        customer = customer_from_body(request, data)
         body = {k: v for k, v in data.items() if k not in ("customer", "version")}
         ticket = services.ticket_create(actor=api_actor(request), customer=customer, data=body)
         return Response(self.get_serializer(ticket).data, status=201)
