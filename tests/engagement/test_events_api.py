@@ -145,3 +145,17 @@ def test_customer_page_shows_behaviour(admin_api, people):
     )
     html = client.get(f"/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="behaviour"' in html and "茶具" in html
+
+
+def test_purging_a_customer_removes_their_events(admin_api, people):
+    import datetime as dt
+
+    from kehu.core.changelog import Actor
+    from kehu.customers import services as customer_services
+
+    customer = make_customer(owner=people["sales"])
+    admin_api.post("/api/events/batch/", {"events": [event("X-1", customer)]}, format="json")
+    customer_services.customer_delete(actor=Actor(people["admin"]), customer=customer)
+    later = timezone.now() + dt.timedelta(days=40)
+    assert customer_services.customers_purge(actor=Actor(None), older_than_days=30, now=later) == 1
+    assert not BehaviourEvent.objects.filter(external_id="X-1").exists()

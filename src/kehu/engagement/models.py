@@ -33,7 +33,7 @@ class BehaviourEvent(models.Model):
         Customer,
         null=True,
         blank=True,
-        on_delete=models.DO_NOTHING,
+        on_delete=models.CASCADE,  # a purged customer's events go with it
         related_name="+",
         db_constraint=False,
         verbose_name=_("customer"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -176,12 +177,14 @@ def _known_external_ids(external_ids) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _add_to_summaries(seen: list[tuple[int, object]]) -> None:
+def _add_to_summaries(seen: list[tuple[int, object]], counts: dict | None = None) -> None:
+    """Add events (customer, time) to the customers' summaries; ``counts`` says how
+    many events each pair stands for when not one."""
     latest: dict[int, list] = {}
     for customer_id, moment in seen:
         entry = latest.setdefault(customer_id, [moment, 0])
         entry[0] = max(entry[0], moment)
-        entry[1] += 1
+        entry[1] += (counts or {}).get(customer_id, 1)
     upsert_rows(
         EngagementSummary,
         ["customer_id", "last_seen_at", "event_count"],
@@ -206,10 +209,10 @@ def anonymous_events_link(*, actor: Actor, anonymous_id: str, customer: Customer
         raise ValidationError({"anonymous_id": [_("This field is required.")]})
     with transaction.atomic():
         events = BehaviourEvent.objects.filter(anonymous_id=anonymous_id, customer__isnull=True)
-        moments = list(events.values_list("occurred_at", flat=True))
+        last = events.aggregate(last=Max("occurred_at"))["last"]
         linked = events.update(customer=customer)
         if linked:
-            _add_to_summaries([(customer.pk, m) for m in moments])
+            _add_to_summaries([(customer.pk, last)], counts={customer.pk: linked})
             log_change(
                 customer,
                 ChangeAction.UPDATE,
