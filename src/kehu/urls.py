@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kehu.accounts import views as account_views
+from kehu.service import survey_views
 from kehu.service import views as service_views
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),
     path("feedback/", service_views.public_feedback, name="public-feedback"),
+    path("s/<str:token>/", survey_views.survey_answer, name="survey-answer"),
     path("", include("kehu.service.urls")),
     path("api/", include("kehu.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -15,10 +15,22 @@ class ServiceConfig(AppConfig):
         timeline.register(
             timeline.Source("ticket", views.tickets_of, "opened_at", views.ticket_entry)
         )
+        from . import survey_views
+
+        timeline.register(
+            timeline.Source(
+                "survey", survey_views.responses_of, "submitted_at", survey_views.response_entry
+            )
+        )
         from kehu.customers import panels
 
         panels.register(
             panels.Panel(
                 "tickets", "service/customer_tickets.html", views.customer_tickets_panel, 8
+            )
+        )
+        panels.register(
+            panels.Panel(
+                "surveys", "service/customer_surveys.html", survey_views.customer_surveys_panel, 9
             )
         )

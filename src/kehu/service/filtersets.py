@@ -2,7 +2,7 @@ import django_filters as filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Severity, Ticket, TicketState, TicketType
+from .models import Severity, SurveyInvitation, SurveyResponse, Ticket, TicketState, TicketType
 
 
 class TicketFilterSet(filters.FilterSet):
@@ -21,3 +21,33 @@ class TicketFilterSet(filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         late = {"state__in": ["new", "assigned", "in_progress"], "due_at__lt": timezone.now()}
         return queryset.filter(**late) if value else queryset.exclude(**late)
+
+
+class SurveyInvitationFilterSet(filters.FilterSet):
+    survey = filters.NumberFilter(field_name="survey_id", label=_("survey"))
+    customer = filters.NumberFilter(field_name="customer_id", label=_("customer"))
+    ticket = filters.NumberFilter(field_name="ticket_id", label=_("ticket"))
+    answered = filters.BooleanFilter(
+        field_name="answered_at", lookup_expr="isnull", exclude=True, label=_("answered")
+    )
+
+    class Meta:
+        model = SurveyInvitation
+        fields: list[str] = []
+
+
+class SurveyResponseFilterSet(filters.FilterSet):
+    survey = filters.NumberFilter(field_name="survey_id", label=_("survey"))
+    customer = filters.NumberFilter(field_name="customer_id", label=_("customer"))
+    ticket = filters.NumberFilter(field_name="ticket_id", label=_("ticket"))
+    order = filters.NumberFilter(field_name="order_id", label=_("order"))
+    submitted_after = filters.IsoDateTimeFilter(
+        field_name="submitted_at", lookup_expr="gte", label=_("submitted after")
+    )
+    submitted_before = filters.IsoDateTimeFilter(
+        field_name="submitted_at", lookup_expr="lt", label=_("submitted before")
+    )
+
+    class Meta:
+        model = SurveyResponse
+        fields: list[str] = []

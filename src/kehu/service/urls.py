@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from . import views
+from . import survey_views, views
 
 app_name = "service"
 urlpatterns = [
@@ -16,5 +16,14 @@ urlpatterns = [
         "customers/<int:customer_pk>/tickets/",
         require_POST(login_required(views.ticket_create)),
         name="ticket_create",
+    ),
+    path("surveys/", login_required(survey_views.survey_list), name="surveys"),
+    path("surveys/new/", login_required(survey_views.survey_edit), name="survey_new"),
+    path("surveys/<int:pk>/", login_required(survey_views.survey_detail), name="survey"),
+    path("surveys/<int:pk>/edit/", login_required(survey_views.survey_edit), name="survey_edit"),
+    path(
+        "customers/<int:customer_pk>/surveys/",
+        require_POST(login_required(survey_views.survey_invite)),
+        name="survey_invite",
     ),
 ]

@@ -12,7 +12,7 @@ from kehu.customers.timeline import Entry
 
 from . import intake, queries, services
 from .forms import PublicFeedbackForm
-from .models import TRANSITIONS, Severity, Ticket, TicketCause, TicketType
+from .models import TRANSITIONS, Severity, Survey, Ticket, TicketCause, TicketType
 
 
 def tickets_of(customer):
@@ -122,6 +122,7 @@ def ticket_detail(request, pk):
             "can_handle": services.can_handle(request.user, ticket.customer),
             "people": User.objects.filter(is_active=True).order_by("username"),
             "history": change_rows(list(history_for(ticket)[:50]), model=type(ticket)),
+            "surveys": list(Survey.objects.filter(is_open=True).order_by("name")),
         },
     )
 
