@@ -63,12 +63,18 @@ def upsert_rows(
     rows: list[tuple],
     conflict: str,
     assignments: str,
-) -> None:
+    returning: list[str] | None = None,
+) -> list[tuple]:
     """``INSERT … ON CONFLICT (<conflict>) DO UPDATE SET <assignments>`` for many
     rows in one statement (the table is aliased ``s``; ``excluded`` names the new
-    row). Values: Python values; decimals and datetimes are converted here."""
+    row). Values: Python values; decimals and datetimes are converted here.
+    With ``returning``, those columns of every row as it is after the statement
+    (inserted or updated), else an empty list."""
     if not rows:
-        return
+        return []
+    back = ""
+    if returning:
+        back = " RETURNING " + ", ".join(connection.ops.quote_name(c) for c in returning)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
@@ -78,10 +84,10 @@ def upsert_rows(
             arrays = ", ".join(f"%s::{t}[]" for t in types)
             cursor.execute(
                 f"INSERT INTO {table} AS s ({names}) SELECT * FROM unnest({arrays})"
-                f" ON CONFLICT ({conflict}) DO UPDATE SET {assignments}",
+                f" ON CONFLICT ({conflict}) DO UPDATE SET {assignments}{back}",
                 [list(column) for column in zip(*rows, strict=True)],
             )
-            return
+            return cursor.fetchall() if returning else []
         adapters = [_sqlite_adapter(f) for f in fields]
         payload = json.dumps(
             [[a(v) if a else v for a, v in zip(adapters, row, strict=True)] for row in rows]
@@ -90,9 +96,10 @@ def upsert_rows(
         # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
         cursor.execute(
             f"INSERT INTO {table} AS s ({names}) SELECT {picks} FROM json_each(%s) WHERE true"
-            f" ON CONFLICT ({conflict}) DO UPDATE SET {assignments}",
+            f" ON CONFLICT ({conflict}) DO UPDATE SET {assignments}{back}",
             [payload],
         )
+        return cursor.fetchall() if returning else []
 
 
 def insert_returning(

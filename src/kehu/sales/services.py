@@ -32,6 +32,7 @@ from kehu.core.records import soft_delete, versioned_update
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
 
+from . import signals
 from .models import Order, OrderLine, OrderStatus, Product, PurchaseSummary, Refund
 
 MAX_BATCH = 10_000
@@ -325,7 +326,29 @@ def _ingest(actor: Actor, orders: list) -> IngestResult:
         result.order_ids = _store(actor, fresh)
         result.created = len(fresh)
         _add_to_purchase_figures(fresh)
+        _announce_orders(actor, fresh, result.order_ids)
     return result
+
+
+def _announce_orders(actor: Actor, drafts: list[_Draft], order_ids: list[int]) -> None:
+    """One ``orders_recorded`` per batch, from what is in memory (see signals.py)."""
+    signals.orders_recorded.send(
+        sender=Order,
+        actor=actor,
+        orders=[
+            {
+                "order_id": order_id,
+                "external_id": d.external_id,
+                "customer_id": d.customer_id,
+                "status": str(d.status),
+                "ordered_at": d.ordered_at,
+                "amount_base": (d.amount * base_rate(d.currency)).quantize(
+                    CENT, decimal.ROUND_HALF_UP
+                ),
+            }
+            for d, order_id in zip(drafts, order_ids, strict=True)
+        ],
+    )
 
 
 def _in_chunks(queryset, field_name: str, values, size: int = 5000) -> list:
@@ -522,6 +545,24 @@ def refund_create(*, actor: Actor, order: Order, data: dict) -> Refund:
             parent=current.customer,
         )
         refresh_purchase_figures({current.customer_id})
+        signals.refund_recorded.send(
+            sender=Order,
+            actor=actor,
+            refund={
+                "refund_id": refund.pk,
+                "order_id": current.pk,
+                "customer_id": current.customer_id,
+                "refunded_at": refunded_at,
+                **{
+                    key: (value * current.base_rate).quantize(CENT, decimal.ROUND_HALF_UP)
+                    for key, value in (
+                        ("amount_base", amount),
+                        ("refunded_total_base", current.refunded_amount),
+                        ("order_total_base", current.amount),
+                    )
+                },
+            },
+        )
     return refund
 
 
