@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("kehu.sales.api.urls")),
     path("", include("kehu.engagement.api.urls")),
     path("", include("kehu.service.api.urls")),
+    path("", include("kehu.loyalty.api.urls")),
 ]

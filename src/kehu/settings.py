@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kehu.sales",
     "kehu.engagement",
     "kehu.service",
+    "kehu.loyalty",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,10 @@ KEHU_DEFAULT_PHONE_REGION = os.environ.get("KEHU_DEFAULT_PHONE_REGION", "CN")
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("KEHU_MAX_REQUEST_MB", "64")) * 1024 * 1024
 KEHU_BASE_CURRENCY = os.environ.get("KEHU_BASE_CURRENCY", "CNY").upper()
 KEHU_EXCHANGE_RATES = json.loads(os.environ.get("KEHU_EXCHANGE_RATES") or "{}")
+# Loyalty points expire this many months after they were earned or granted (0: never).
+KEHU_LOYALTY_EXPIRY_MONTHS = int(os.environ.get("KEHU_LOYALTY_EXPIRY_MONTHS", "24"))
+# Birthday care tasks are created this many days before the birthday.
+KEHU_CARE_BIRTHDAY_DAYS_AHEAD = int(os.environ.get("KEHU_CARE_BIRTHDAY_DAYS_AHEAD", "3"))
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

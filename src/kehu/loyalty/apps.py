@@ -1,0 +1,36 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LoyaltyConfig(AppConfig):
+    name = "kehu.loyalty"
+    label = "loyalty"
+    verbose_name = _("Loyalty")
+
+    def ready(self):
+        # Points follow orders and refunds. Loyalty may not import sales (same
+        # floor), so it hears of them through sales' named signals, sent inside
+        # the ingesting transaction (see sales/signals.py, docs/decisions.md).
+        from kehu.core.signals import named
+
+        from . import receivers
+
+        named("sales.orders_recorded").connect(
+            receivers.on_orders_recorded, dispatch_uid="loyalty.earn"
+        )
+        named("sales.refund_recorded").connect(
+            receivers.on_refund_recorded, dispatch_uid="loyalty.reverse"
+        )
+
+        from kehu.customers import panels, timeline
+
+        from . import views
+
+        panels.register(
+            panels.Panel(
+                "loyalty", "loyalty/customer_loyalty.html", views.customer_loyalty_panel, 12
+            )
+        )
+        timeline.register(
+            timeline.Source("points", views.entries_of, "occurred_at", views.entry_entry)
+        )

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "loyalty"
+urlpatterns = [
+    path("customers/<int:customer_pk>/points/", views.entry_create, name="entry_create"),
+]
