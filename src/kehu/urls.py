@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),
+    path("", include("kehu.sales.urls")),
     path("feedback/", service_views.public_feedback, name="public-feedback"),
     path("s/<str:token>/", survey_views.survey_answer, name="survey-answer"),
     path("", include("kehu.service.urls")),
