@@ -273,6 +273,7 @@ TIMELINE_LABELS = {
     "event": _lazy("Behaviour"),
     "interaction": _lazy("Interactions"),
     "order": _lazy("Orders"),
+    "points": _lazy("Points"),
     "task": _lazy("Follow-ups"),
     "ticket": _lazy("Tickets"),
 }
