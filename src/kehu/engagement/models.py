@@ -212,3 +212,103 @@ class FollowUpTask(BusinessRecord):
     @property
     def is_overdue(self) -> bool:
         return self.status == TaskStatus.OPEN and self.due_at < timezone.now()
+
+
+class Holiday(models.Model):
+    """A day to greet customers on (节日关怀). A fixed-date holiday gives its month
+    and day; a lunar one (春节, 中秋节) falls on another day each year and lists
+    its dates instead. Care tasks go to the owners of active customers (those
+    with ``tag`` when one is set), ``days_ahead`` days before."""
+
+    name = models.CharField(_("name"), max_length=100)
+    month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
+    day = models.PositiveSmallIntegerField(_("day"), null=True, blank=True)
+    days_ahead = models.PositiveSmallIntegerField(_("days ahead"), default=3)
+    tag = models.ForeignKey(
+        "customers.Tag",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("only customers tagged"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The shipped holidays' names are translated; admins' own stay as typed."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.month is not None and self.day is not None
+
+
+class HolidayDate(models.Model):
+    """A date a lunar (or otherwise moving) holiday falls on."""
+
+    holiday = models.ForeignKey(
+        Holiday, on_delete=models.CASCADE, related_name="dates", verbose_name=_("holiday")
+    )
+    date = models.DateField(_("date"))
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday date")
+        verbose_name_plural = _("holiday dates")
+        constraints = [
+            models.UniqueConstraint(fields=["holiday", "date"], name="holiday_date_unique")
+        ]
+        indexes = [models.Index(fields=["date"], name="holiday_date")]
+
+    def __str__(self):
+        return f"{self.holiday} {self.date}"
+
+
+class CareReminder(models.Model):
+    """That a care task was created for a customer's occasion in a year: what
+    keeps the reminders job from creating a second one. ``occasion`` is
+    ``birthday`` or ``holiday:<id>``."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("customer"),
+    )
+    occasion = models.CharField(_("occasion"), max_length=40)
+    year = models.PositiveSmallIntegerField(_("year"))
+    date = models.DateField(_("date"))
+    task = models.ForeignKey(
+        FollowUpTask,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("task"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("care reminder")
+        verbose_name_plural = _("care reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "occasion", "year"], name="care_reminder_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.occasion} {self.year}"

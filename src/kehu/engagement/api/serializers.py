@@ -6,6 +6,7 @@ from ..models import (
     Direction,
     EventType,
     FollowUpTask,
+    Holiday,
     Interaction,
     Priority,
     TaskStatus,
@@ -140,3 +141,40 @@ class InboxSerializer(serializers.Serializer):
     today = TaskSerializer(many=True)
     upcoming = TaskSerializer(many=True)
     team_overdue = TaskSerializer(many=True)
+
+
+class HolidaySerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+    dates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Holiday
+        fields = [
+            "id",
+            "name",
+            "display_name",
+            "month",
+            "day",
+            "dates",
+            "days_ahead",
+            "tag",
+            "active",
+            "position",
+        ]
+        read_only_fields = fields
+
+    def get_dates(self, holiday) -> list[str]:
+        return [d.date.isoformat() for d in holiday.dates.all()]
+
+
+class HolidayInputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    month = serializers.IntegerField(required=False, allow_null=True)
+    day = serializers.IntegerField(required=False, allow_null=True)
+    dates = serializers.ListField(
+        child=serializers.DateField(), required=False, help_text="For a lunar holiday."
+    )
+    days_ahead = serializers.IntegerField(required=False)
+    tag = serializers.IntegerField(required=False, allow_null=True)
+    active = serializers.BooleanField(required=False)
+    position = serializers.IntegerField(required=False)

@@ -8,12 +8,15 @@ from rest_framework.response import Response
 from kehu.core.api.views import api_actor, request_object
 from kehu.customers.api.views import customer_from_body
 
-from .. import queries, services
+from .. import care_services, queries, services
 from ..filtersets import EventFilterSet, InteractionFilterSet, TaskFilterSet
+from ..models import Holiday
 from .serializers import (
     BehaviourEventSerializer,
     EventBatchSerializer,
     EventIngestResultSerializer,
+    HolidayInputSerializer,
+    HolidaySerializer,
     InboxSerializer,
     InteractionInputSerializer,
     InteractionSerializer,
@@ -145,3 +148,34 @@ class TaskViewSet(viewsets.ModelViewSet):
         buckets = queries.inbox(request.user)
         buckets["team_overdue"] = list(queries.team_overdue(request.user)[:200])
         return Response({k: TaskSerializer(v, many=True).data for k, v in buckets.items()})
+
+
+class HolidayViewSet(viewsets.ModelViewSet):
+    """Holidays that care reminders greet customers on; everyone reads them,
+    admins edit them. A lunar holiday lists its ``dates``."""
+
+    serializer_class = HolidaySerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return Holiday.objects.prefetch_related("dates").order_by("position", "id")
+
+    @extend_schema(request=HolidayInputSerializer, responses={201: HolidaySerializer})
+    def create(self, request, *args, **kwargs):
+        data = _body_without(request_object(request), "id", "display_name")
+        holiday = care_services.holiday_save(actor=api_actor(request), data=data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=holiday.pk)).data, status=201
+        )
+
+    @extend_schema(request=HolidayInputSerializer, responses={200: HolidaySerializer})
+    def update(self, request, *args, **kwargs):
+        data = _body_without(request_object(request), "id", "display_name")
+        holiday = care_services.holiday_save(
+            actor=api_actor(request), holiday=self.get_object(), data=data
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=holiday.pk)).data)
+
+    def perform_destroy(self, instance):
+        care_services.holiday_delete(actor=api_actor(self.request), holiday=instance)
