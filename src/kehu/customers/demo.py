@@ -58,11 +58,12 @@ from kehu.core.pinyin import (
 )
 
 from . import demo_data as words
+from . import demo_history as history
+from .demo_history import EPOCH
 from .models import Contact, Customer, CustomerSearchKey, CustomerTag, Note, Tag
 
 CHUNK = 20_000
 DEMO_PASSWORD = "kehu-demo-2026"
-EPOCH = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
 
 CUSTOMER_COLUMNS = [
     "id",
@@ -156,6 +157,7 @@ class Chunk:
     tags: list[tuple] = field(default_factory=list)
     contacts: list[tuple] = field(default_factory=list)
     notes: list[tuple] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)  # per customer: seconds since 1970
 
     @property
     def key_count(self) -> int:
@@ -424,7 +426,7 @@ class Generator:
 
         out = Chunk(first_id=first_id)
         customers, all_keys, all_tags = out.customers, out.keys, out.tags
-        contacts, notes_out = out.contacts, out.notes
+        contacts, notes_out, created_out = out.contacts, out.notes, out.created
         for cid in range(first_id, first_id + count):
             province, cities, cities_n, cities_b = regions[below(regions_n, regions_b)]
             city, districts, districts_n, districts_b, area_code = cities[below(cities_n, cities_b)]
@@ -434,6 +436,7 @@ class Generator:
             created_ts = epoch - age
             updated_ts = created_ts + below(age or 1, (age or 1).bit_length())
             created = day[created_ts // 86400 - first_day] + clock[created_ts % 86400]
+            created_out.append(created_ts)
             updated = day[updated_ts // 86400 - first_day] + clock[updated_ts % 86400]
             if rand() < 0.03:
                 owner_id = team_id = None
@@ -701,6 +704,10 @@ class Encoded:
     tags: int
     search_keys: int
     payloads: dict[str, str | bytes]
+    # History rows per table, and [(table name, COPY text or rows with ids)] (marshalled
+    # for SQLite).
+    history: dict[str, int] = field(default_factory=dict)
+    history_payloads: list | bytes = field(default_factory=list)
 
 
 def _sqlite_payloads(chunk: Chunk) -> dict:
@@ -751,11 +758,11 @@ def _without_gc():
 
 
 def _generate(job) -> Encoded:
-    seed, setup, index, first_id, n, vendor = job
+    seed, setup, index, first_id, n, vendor, contexts = job
     with _without_gc():
         chunk = _worker_generator(seed, setup, vendor).chunk(index, first_id, n)
         encode = _postgresql_payloads if vendor == "postgresql" else _sqlite_payloads
-        return Encoded(
+        encoded = Encoded(
             first_id=first_id,
             customers=len(chunk.customers),
             contacts=len(chunk.contacts),
@@ -764,6 +771,41 @@ def _generate(job) -> Encoded:
             search_keys=chunk.key_count,
             payloads=encode(chunk),
         )
+        if contexts is not None:
+            _add_history(encoded, chunk, seed, index, vendor, contexts)
+        return encoded
+
+
+_STORY_COLUMNS = [
+    CUSTOMER_COLUMNS.index(c) for c in ("id", "kind", "status", "source", "owner_id", "team_id")
+]
+
+
+def _add_history(encoded: Encoded, chunk: Chunk, seed: int, index: int, vendor, contexts):
+    """Generate the registered parts' rows for the chunk's customers, wait for the
+    ids of the chunks before, and encode the rows."""
+    parts, bases_of = _history_parts, _history_bases
+    i, kind, status, source, owner, team = _STORY_COLUMNS
+    stories = history.draw_stories(
+        seed,
+        index,
+        [(c[i], c[kind], c[status], c[source], c[owner], c[team]) for c in chunk.customers],
+        chunk.created,
+        history.stamper("+00" if vendor == "postgresql" else ""),
+    )
+    rows = history.generate(seed, stories, parts, contexts)
+    numbered = history.numbered_tables(parts)
+    starts = bases_of.take(index, [len(rows[t.name]) for t in numbered])
+    bases = {t.name: base for t, base in zip(numbered, starts, strict=True)}
+    encoded.history = {name: len(table_rows) for name, table_rows in rows.items()}
+    payloads = history.encode(parts, rows, bases, vendor)
+    # Rows for SQLite marshalled, as the customers' are: cheaper than pickling them.
+    encoded.history_payloads = payloads if vendor == "postgresql" else marshal.dumps(payloads)
+
+
+# Set by ``load`` before it starts the worker processes, which inherit them.
+_history_parts: list[history.Part] = []
+_history_bases: history.IdBases | None = None
 
 
 _generators: dict = {}
@@ -789,26 +831,46 @@ BULK_THRESHOLD = 200_000
 BULK_MODELS = [Customer, Contact, Note, CustomerSearchKey, CustomerTag]
 
 
-def load(count: int, seed: int, progress: Callable[[int], None] | None = None) -> dict:
-    """Add ``count`` demo customers; returns counts of what was written.
+def load(
+    count: int,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+    with_history: bool = True,
+) -> dict:
+    """Add ``count`` demo customers and, unless ``with_history`` is false, their
+    history from every registered part (``demo_history``); returns counts of what
+    was written, per table.
 
     Worker processes generate and encode chunks while this process writes them;
     the chunks come back in order, so the result does not depend on the number
-    of workers.
+    of workers. Nothing is written to the change log.
     """
+    global _history_parts, _history_bases
     setup = ensure_setup(seed)
-    start_id = (Customer.all_objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    contact_id = (Contact.all_objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    note_id = (Note.all_objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    start_id = _next_id(Customer)
+    contact_id = _next_id(Contact)
+    note_id = _next_id(Note)
     totals = {"customers": 0, "contacts": 0, "notes": 0, "search_keys": 0, "tags": 0}
+    parts = history.parts() if with_history else []
+    contexts = tuple(part.prepare(seed, setup.admin_id) for part in parts) if parts else None
+    tables = [table for part in parts for table in part.tables]
+    totals.update({table.name: 0 for table in tables})
     big = count >= BULK_THRESHOLD
-    writer = _PostgresWriter() if connection.vendor == "postgresql" else _SQLiteWriter()
+    models = [*BULK_MODELS, *dict.fromkeys(table.model for table in tables)]
+    writer = (_PostgresWriter if connection.vendor == "postgresql" else _SQLiteWriter)(
+        models, tables
+    )
     jobs = [
-        (seed, setup, i, start_id + first, min(CHUNK, count - first), writer.vendor)
+        (seed, setup, i, start_id + first, min(CHUNK, count - first), writer.vendor, contexts)
         for i, first in enumerate(range(0, count, CHUNK))
     ]
+    context = multiprocessing.get_context("fork")
+    _history_parts = parts
+    _history_bases = history.IdBases(
+        context, len(jobs), [_next_id(t.model) for t in history.numbered_tables(parts)]
+    )
     workers = min(os.cpu_count() or 1, 4) if len(jobs) > 2 else 0
-    pool = multiprocessing.get_context("fork").Pool(workers) if workers else None
+    pool = context.Pool(workers) if workers else None
     try:
         with writer.session(big), _without_gc():
             with transaction.atomic():
@@ -817,8 +879,10 @@ def load(count: int, seed: int, progress: Callable[[int], None] | None = None) -
                     writer.write(chunk, contact_id, note_id)
                     contact_id += chunk.contacts
                     note_id += chunk.notes
-                    for name in totals:
+                    for name in ("customers", "contacts", "notes", "search_keys", "tags"):
                         totals[name] += getattr(chunk, name)
+                    for name, n in chunk.history.items():
+                        totals[name] += n
                     if progress:
                         progress(chunk.customers)
                 writer.finish(big)
@@ -826,7 +890,12 @@ def load(count: int, seed: int, progress: Callable[[int], None] | None = None) -
     finally:
         if pool:
             pool.terminate()
+        _history_parts, _history_bases = [], None
     return totals
+
+
+def _next_id(model) -> int:
+    return (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
 
 
 def _in_order(pool, jobs, window: int):
@@ -857,7 +926,9 @@ def _columns(columns: list[str]) -> str:
 class _SQLiteWriter:
     vendor = "sqlite"
 
-    def __init__(self):
+    def __init__(self, models: list, tables: list[history.Table]):
+        self.models = models  # the tables a load fills
+        self.history = {t.name: t for t in tables}  # history tables by name
         self.indexes: list[tuple[str, str]] = []  # (table, CREATE INDEX statement)
 
     @staticmethod
@@ -903,7 +974,7 @@ class _SQLiteWriter:
     def begin(self, big: bool) -> None:
         if not big:
             return
-        tables = [m._meta.db_table for m in BULK_MODELS]
+        tables = [m._meta.db_table for m in self.models]
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT name, tbl_name, sql FROM sqlite_master"
@@ -930,6 +1001,11 @@ class _SQLiteWriter:
                 [chunk.first_id, payloads["keys"]],
             )
             self._insert(cursor, CustomerTag, TAG_COLUMNS, tags)
+            history_rows = marshal.loads(chunk.history_payloads) if chunk.history_payloads else []
+            for name, rows in history_rows:
+                table = self.history[name]
+                columns = ["id", *table.columns] if table.numbered else list(table.columns)
+                self._insert(cursor, table.model, columns, rows)
 
     @staticmethod
     def _insert(cursor, model, columns: list[str], rows: list[tuple]) -> None:
@@ -959,14 +1035,16 @@ class _SQLiteWriter:
         # Exact statistics (about 5 s for a million customers; a sampled ANALYZE
         # saves that but misjudges the search-key table by half).
         with connection.cursor() as cursor:
-            for model in [*BULK_MODELS, Tag, User, Team]:
+            for model in [*self.models, Tag, User, Team]:
                 cursor.execute(f"ANALYZE {_quote(model._meta.db_table)}")
 
 
 class _PostgresWriter:
     vendor = "postgresql"
 
-    def __init__(self):
+    def __init__(self, models: list, tables: list[history.Table]):
+        self.models = models  # the tables a load fills
+        self.history = {t.name: t for t in tables}  # history tables by name
         self.foreign_keys: list[tuple[str, str, str]] = []
         self.primary_keys: list[tuple[str, str, str]] = []
         self.indexes: list[str] = []
@@ -978,7 +1056,7 @@ class _PostgresWriter:
     def begin(self, big: bool) -> None:
         if not big:
             return
-        tables = [m._meta.db_table for m in BULK_MODELS]
+        tables = [m._meta.db_table for m in self.models]
         with connection.cursor() as cursor:
             # Work memory of the index builds and of the foreign key checks. More is
             # not faster: sorting 27 million keys took 25 s with 1 GB, 15 s with 256 MB.
@@ -1033,9 +1111,17 @@ class _PostgresWriter:
                 (CustomerTag, TAG_COLUMNS, payloads["tags"]),
             ):
                 if data:
-                    sql = f"COPY {_quote(model._meta.db_table)} ({_columns(columns)}) FROM STDIN"
-                    with cursor.cursor.copy(sql) as copy:
-                        copy.write(data)
+                    self._copy(cursor, model, columns, data)
+            for name, data in chunk.history_payloads:
+                table = self.history[name]
+                columns = ["id", *table.columns] if table.numbered else list(table.columns)
+                self._copy(cursor, table.model, columns, data)
+
+    @staticmethod
+    def _copy(cursor, model, columns: list[str], data: bytes) -> None:
+        sql = f"COPY {_quote(model._meta.db_table)} ({_columns(columns)}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            copy.write(data)
 
     def finish(self, big: bool) -> None:
         from django.core.management.color import no_style
@@ -1047,14 +1133,17 @@ class _PostgresWriter:
                 cursor.execute(definition)
             for table, name, definition in self.foreign_keys:
                 cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {_quote(name)} {definition}")
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Customer, Contact, Note]):
+            numbered = [t.model for t in self.history.values() if t.numbered]
+            for sql in connection.ops.sequence_reset_sql(
+                no_style(), [Customer, Contact, Note, *numbered]
+            ):
                 cursor.execute(sql)
 
     def analyze(self) -> None:
         # VACUUM too: until it marks the new pages all-visible, an index-only scan
         # (counts, search keys) still visits the table for every row it returns.
         with connection.cursor() as cursor:
-            for model in [*BULK_MODELS, Tag, User, Team]:
+            for model in [*self.models, Tag, User, Team]:
                 cursor.execute(f"VACUUM (ANALYZE) {_quote(model._meta.db_table)}")
 
 

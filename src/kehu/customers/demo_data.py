@@ -275,3 +275,17 @@ NOTES = [
     "生日时寄送贺卡。",
 ]
 VIP_LEVELS = ["普通", "银卡", "金卡", "钻石"]
+# What demo customers buy and browse: the categories of the demo product catalogue
+# and of page views (label, URL slug).
+CATEGORIES = [
+    ("茶叶", "tea"),
+    ("茶具", "teaware"),
+    ("咖啡", "coffee"),
+    ("点心", "snacks"),
+    ("礼盒", "gift-boxes"),
+    ("酒水", "wine"),
+    ("家居", "home"),
+    ("个护", "personal-care"),
+    ("办公用品", "office"),
+    ("数码配件", "digital"),
+]

@@ -38,3 +38,8 @@ class EngagementConfig(AppConfig):
             )
         )
         timeline.register(timeline.Source("task", views.tasks_of, "due_at", views.task_entry))
+        from kehu.customers import demo_history
+
+        from . import demo
+
+        demo_history.register(demo.PART)

@@ -20,3 +20,8 @@ class SalesConfig(AppConfig):
         from .views import order_entry, orders_of_customer
 
         timeline.register(timeline.Source("order", orders_of_customer, "ordered_at", order_entry))
+        from kehu.customers import demo_history
+
+        from . import demo
+
+        demo_history.register(demo.PART)

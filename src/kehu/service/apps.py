@@ -34,3 +34,8 @@ class ServiceConfig(AppConfig):
                 "surveys", "service/customer_surveys.html", survey_views.customer_surveys_panel, 9
             )
         )
+        from kehu.customers import demo_history
+
+        from . import demo
+
+        demo_history.register(demo.PART)

@@ -2,13 +2,18 @@ import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kehu.customers import demo
 
 
 class Command(BaseCommand):
-    help = "Add deterministic demo customers (with users, teams, tags, contacts and notes)."
+    help = gettext_lazy(
+        "Add deterministic demo customers (with users, teams, tags, contacts and notes) and "
+        "their history: orders, behaviour events, interactions, follow-ups and tickets."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=2000, help="how many (default 2000)")
@@ -16,9 +21,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when customers already exist"
         )
+        parser.add_argument(
+            "--no-history",
+            action="store_false",
+            dest="with_history",
+            help=gettext_lazy("customers only, without orders, events, interactions or tickets"),
+        )
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
 
-    def handle(self, *args, customers, seed, if_empty, as_json, **options):
+    def handle(self, *args, customers, seed, if_empty, with_history, as_json, **options):
         from kehu.customers.models import Customer
 
         if customers < 0 or customers > 50_000_000:
@@ -29,7 +40,7 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         if as_json:
-            totals = demo.load(customers, seed)
+            totals = demo.load(customers, seed, with_history=with_history)
         else:
             with Progress(
                 TextColumn("demo customers"),
@@ -39,7 +50,12 @@ class Command(BaseCommand):
                 transient=False,
             ) as progress:
                 task = progress.add_task("demo", total=customers)
-                totals = demo.load(customers, seed, lambda n: progress.advance(task, n))
+                totals = demo.load(
+                    customers,
+                    seed,
+                    lambda n: progress.advance(task, n),
+                    with_history=with_history,
+                )
         totals["seconds"] = round(time.perf_counter() - started, 2)
         totals["password"] = demo.DEMO_PASSWORD
         if as_json:
@@ -51,3 +67,18 @@ class Command(BaseCommand):
                 f"Demo users (admin, manager1, sales1 … sales20, support1, analyst1, viewer1) "
                 f"have the password {demo.DEMO_PASSWORD}."
             )
+            if "orders" in totals:
+                self.stdout.write(
+                    _(
+                        "History: %(orders)s orders with %(lines)s lines, %(events)s events, "
+                        "%(interactions)s interactions, %(tasks)s follow-ups, %(tickets)s tickets."
+                    )
+                    % {
+                        "orders": f"{totals['orders']:,}",
+                        "lines": f"{totals['order_lines']:,}",
+                        "events": f"{totals.get('events', 0):,}",
+                        "interactions": f"{totals.get('interactions', 0):,}",
+                        "tasks": f"{totals.get('tasks', 0):,}",
+                        "tickets": f"{totals.get('tickets', 0):,}",
+                    }
+                )
