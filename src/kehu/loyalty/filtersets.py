@@ -15,7 +15,6 @@ class AccountFilterSet(filters.FilterSet):
 class EntryFilterSet(filters.FilterSet):
     customer = filters.NumberFilter(field_name="customer_id", label=_("customer"))
     kind = filters.MultipleChoiceFilter(choices=EntryKind.choices, label=_("kind"))
-    order = filters.NumberFilter(field_name="order_id", label=_("order"))
     occurred_after = filters.IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label=_("from")
     )

@@ -121,14 +121,11 @@ class LoyaltyEntry(models.Model):
             models.Index(
                 fields=["expires_at"], name="points_expiring", condition=Q(remaining__gt=0)
             ),
-            models.Index(
-                fields=["order_id", "kind"],
-                name="points_order",
-                condition=Q(order_id__isnull=False),
-            ),
         ]
         constraints = [
-            # An order earns once, whatever path announces it.
+            # An order earns once, whatever path announces it. Also how a refund
+            # finds the order's earning; its reversals are found among the
+            # customer's entries (one index fewer on every earning).
             models.UniqueConstraint(
                 fields=["order_id"], condition=Q(kind="earn"), name="points_earn_once"
             ),

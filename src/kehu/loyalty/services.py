@@ -193,7 +193,9 @@ def reverse_for_refund(*, actor: Actor, refund: dict) -> LoyaltyEntry | None:
     ``sales.signals.refund_recorded`` sends it."""
     sums = dict(
         LoyaltyEntry.objects.filter(
-            order_id=refund["order_id"], kind__in=[EntryKind.EARN, EntryKind.REVERSE]
+            customer_id=refund["customer_id"],
+            order_id=refund["order_id"],
+            kind__in=[EntryKind.EARN, EntryKind.REVERSE],
         )
         .order_by()
         .values_list("kind")

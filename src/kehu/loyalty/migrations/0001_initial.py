@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'points entry',
                 'verbose_name_plural': 'points entries',
                 'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['customer', '-occurred_at', '-id'], name='points_customer'), models.Index(fields=['-occurred_at', '-id'], name='points_time'), models.Index(condition=models.Q(('remaining__gt', 0)), fields=['customer', 'expires_at', 'id'], name='points_open_credit'), models.Index(condition=models.Q(('remaining__gt', 0)), fields=['expires_at'], name='points_expiring'), models.Index(condition=models.Q(('order_id__isnull', False)), fields=['order_id', 'kind'], name='points_order')],
+                'indexes': [models.Index(fields=['customer', '-occurred_at', '-id'], name='points_customer'), models.Index(fields=['-occurred_at', '-id'], name='points_time'), models.Index(condition=models.Q(('remaining__gt', 0)), fields=['customer', 'expires_at', 'id'], name='points_open_credit'), models.Index(condition=models.Q(('remaining__gt', 0)), fields=['expires_at'], name='points_expiring')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('kind', 'earn')), fields=('order_id',), name='points_earn_once')],
             },
         ),
