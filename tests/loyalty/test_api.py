@@ -223,3 +223,31 @@ def test_loyalty_does_not_import_sales():
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 names = [node.module or ""]
             assert not any(n.startswith("kehu.sales") for n in names), path
+
+
+def test_lists_and_panel_do_not_grow_with_rows(api, people, admin_api, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(path, client=None):
+        with CaptureQueriesContext(connection) as captured:
+            response = (client or api["sales"]).get(path)
+            assert response.status_code == 200
+        return len(captured)
+
+    def add_customers(n):
+        for _ in range(n):
+            customer = make_customer(owner=people["sales"])
+            post_entry(api["sales"], customer, kind="grant", points=10, reason="x")
+            post_entry(api["sales"], customer, kind="redeem", points=3)
+        return customer
+
+    customer = add_customers(3)
+    few = [queries(p) for p in ("/api/loyalty/accounts/", "/api/loyalty/entries/")]
+    client = Client()
+    client.force_login(people["sales"])
+    page_few = queries(f"/customers/{customer.pk}/", client)
+    customer = add_customers(12)
+    many = [queries(p) for p in ("/api/loyalty/accounts/", "/api/loyalty/entries/")]
+    assert few == many
+    assert queries(f"/customers/{customer.pk}/", client) == page_few
