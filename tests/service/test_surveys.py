@@ -66,6 +66,7 @@ def test_builder_validates_each_question(api):
             ],
         },
         format="json",
+        headers={"Accept-Language": "en"},
     )
     assert bad.status_code == 400
     problems = bad.json()["questions"]
@@ -111,7 +112,7 @@ def test_single_use_link_answered_on_the_public_page(api, people):
     again = invite(api["sales"], survey, customer, ticket=ticket["id"]).json()["invitations"][0]
     assert again["id"] == invitation["id"]
 
-    public = Client()
+    public = Client(headers={"Accept-Language": "en"})
     page = public.get(f"/s/{token}/")
     assert page.status_code == 200
     assert "请评价我们的服务" in page.content.decode() and "会推荐我们吗？" in page.content.decode()
@@ -153,7 +154,7 @@ def test_expired_and_closed_links_take_no_answers(api, people):
     SurveyInvitation.objects.filter(token=token).update(
         expires_at=timezone.now() - datetime.timedelta(minutes=1)
     )
-    page = Client().get(f"/s/{token}/")
+    page = Client(headers={"Accept-Language": "en"}).get(f"/s/{token}/")
     assert page.status_code == 410 and "expired" in page.content.decode()
 
     other = make_customer(owner=people["sales"])
@@ -219,12 +220,14 @@ def test_a_question_with_answers_keeps_its_meaning(api, people):
         f"/api/surveys/{survey['id']}/",
         {"questions": questions, "version": survey["version"]},
         format="json",
+        headers={"Accept-Language": "en"},
     )
     assert changed.status_code == 400 and "cannot change" in changed.json()["questions"][0]
     dropped = api["support"].put(
         f"/api/surveys/{survey['id']}/",
         {"questions": questions[1:2], "version": survey["version"]},
         format="json",
+        headers={"Accept-Language": "en"},
     )
     assert dropped.status_code == 400 and "cannot be removed" in str(dropped.json())
     kept = [dict(q) for q in survey["questions"]] + [{"kind": "text", "prompt": "还有吗？"}]

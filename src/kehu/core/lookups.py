@@ -1,4 +1,4 @@
-"""Lookups that steer SQLite's query planner.
+"""Lookups that steer SQLite's query planner, and one for long lists of values.
 
 SQLite picks an index on an equality filter even when that filter matches half
 the table and the page is sorted by another column, then sorts hundreds of
@@ -8,9 +8,13 @@ use an index for that term. PostgreSQL's planner weighs this itself and gets the
 plain SQL.
 """
 
+import json
+
 from django.db.models import Field, ForeignObject
 from django.db.models.fields.related_lookups import RelatedIn
-from django.db.models.lookups import In
+from django.db.models.lookups import In, Lookup
+
+from .bulk import pg_array
 
 
 @Field.register_lookup
@@ -37,3 +41,20 @@ class UnindexedRelatedIn(RelatedIn):
         if connection.vendor == "sqlite":
             sql = f"+{sql}"
         return sql, params
+
+
+@Field.register_lookup
+class InArray(Lookup):
+    """``field__in_array=[...]``: ``__in`` for thousands of values, sent as one
+    parameter (an array on PostgreSQL, JSON on SQLite) instead of one per value,
+    which Django prepares and psycopg quotes one by one (45 ms for 2,000 ids)."""
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, pg_array(values)]
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]

@@ -46,6 +46,9 @@ COUNTED = [OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED]
 # ---- value parsing -----------------------------------------------------------
 
 
+_QUANTUM = {places: decimal.Decimal(1).scaleb(-places) for places in range(0, 7)}
+
+
 def _decimal(value, *, minimum=None, places=2) -> decimal.Decimal:
     if isinstance(value, bool) or value in (None, ""):
         raise ValueError(_("Enter a number."))
@@ -55,7 +58,7 @@ def _decimal(value, *, minimum=None, places=2) -> decimal.Decimal:
         raise ValueError(_("Enter a number.")) from None
     if not number.is_finite() or abs(number) >= MONEY_LIMIT:
         raise ValueError(_("Enter a number."))
-    if number != number.quantize(decimal.Decimal(1).scaleb(-places)):
+    if number != number.quantize(_QUANTUM[places]):
         raise ValueError(_("Use at most %(places)d decimal places.") % {"places": places})
     if minimum is not None and number < minimum:
         raise ValueError(_("Must be at least %(minimum)s.") % {"minimum": minimum})
@@ -174,10 +177,12 @@ class _Draft:
     currency: str
     status: str
     lines: list[tuple[int, decimal.Decimal, decimal.Decimal, decimal.Decimal, decimal.Decimal]]
+    amount: decimal.Decimal = decimal.Decimal(0)
+    rate: decimal.Decimal = decimal.Decimal(1)  # to the base currency
 
-    @property
-    def amount(self) -> decimal.Decimal:
-        return sum((line[4] for line in self.lines), decimal.Decimal(0))
+    def __post_init__(self):
+        self.rate = base_rate(self.currency)
+        self.amount = sum((line[4] for line in self.lines), decimal.Decimal(0))
 
 
 def _draft(index: int, item, products: dict[str, Product]) -> tuple[_Draft | None, dict]:
@@ -342,9 +347,7 @@ def _announce_orders(actor: Actor, drafts: list[_Draft], order_ids: list[int]) -
                 "customer_id": d.customer_id,
                 "status": str(d.status),
                 "ordered_at": d.ordered_at,
-                "amount_base": (d.amount * base_rate(d.currency)).quantize(
-                    CENT, decimal.ROUND_HALF_UP
-                ),
+                "amount_base": (d.amount * d.rate).quantize(CENT, decimal.ROUND_HALF_UP),
             }
             for d, order_id in zip(drafts, order_ids, strict=True)
         ],
@@ -399,7 +402,7 @@ def _store(actor: Actor, drafts: list[_Draft]) -> list[int]:
                     str(d.status),
                     d.amount,
                     decimal.Decimal(0),
-                    base_rate(d.currency),
+                    d.rate,
                     now,
                     now,
                     1,
@@ -580,7 +583,7 @@ def _add_to_purchase_figures(drafts: list[_Draft]) -> None:
             d.customer_id, [0, decimal.Decimal(0), d.ordered_at, d.ordered_at]
         )
         figures[0] += 1
-        figures[1] += d.amount * base_rate(d.currency)
+        figures[1] += d.amount * d.rate
         figures[2] = min(figures[2], d.ordered_at)
         figures[3] = max(figures[3], d.ordered_at)
     upsert_rows(

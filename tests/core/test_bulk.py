@@ -1,0 +1,107 @@
+"""Bulk writes and long IN lists keep every value exactly, awkward text included."""
+
+import datetime
+import json
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from kehu.core.bulk import insert_returning, insert_rows, upsert_rows
+from kehu.core.models import ChangeLogEntry
+from kehu.customers.models import Tag
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD = [
+    "plain",
+    'quote " and \\ backslash',
+    "tab\tnewline\ncarriage\rend",
+    "NULL",
+    "",
+    "{braces}, commas",
+    "中文，全角：“引号”",
+    "\\N",
+]
+
+
+def test_insert_rows_keeps_awkward_text_and_nulls():
+    content_type = ContentType.objects.get_for_model(Tag).pk
+    moment = datetime.datetime(2026, 3, 1, 6, 30, 15, 123456, tzinfo=datetime.UTC)
+    rows = [
+        (
+            content_type,
+            n,
+            text,
+            None if n % 2 else content_type,
+            None if n % 3 else n,
+            "create",
+            "api",
+            json.dumps({"name": [None, text]}, ensure_ascii=False),
+            moment + datetime.timedelta(days=n),
+        )
+        for n, text in enumerate(AWKWARD)
+    ]
+    insert_rows(
+        ChangeLogEntry,
+        [
+            "content_type_id",
+            "object_id",
+            "object_repr",
+            "parent_type_id",
+            "parent_id",
+            "action",
+            "channel",
+            "changes",
+            "timestamp",
+        ],
+        rows,
+    )
+    stored = list(
+        ChangeLogEntry.objects.order_by("object_id").values_list(
+            "object_id", "object_repr", "parent_type_id", "parent_id", "changes", "timestamp"
+        )
+    )
+    assert stored == [
+        (n, text, parent_type, parent_id, json.loads(changes), at)
+        for (_, n, text, parent_type, parent_id, _a, _c, changes, at) in rows
+    ]
+
+
+def test_upsert_and_insert_returning_keep_awkward_text():
+    made = insert_returning(
+        Tag,
+        ["name", "color", "created_at"],
+        [
+            (text or "empty", "#000000", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+            for text in AWKWARD
+        ],
+        returning=["id", "name"],
+    )
+    assert sorted(name for _id, name in made) == sorted(t or "empty" for t in AWKWARD)
+    upsert_rows(
+        Tag,
+        ["name", "color", "created_at"],
+        [
+            (text or "empty", "#ffffff", datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC))
+            for text in AWKWARD
+        ],
+        conflict="name",
+        assignments="color = excluded.color",
+    )
+    assert dict(Tag.objects.values_list("name", "color")) == {
+        t or "empty": "#ffffff" for t in AWKWARD
+    }
+
+
+def test_in_array_lookup_matches_in():
+    for n, text in enumerate(AWKWARD):
+        Tag.objects.create(name=text or "empty", color=f"#00000{n}")
+    names = [AWKWARD[1], AWKWARD[2], AWKWARD[6], "not there"]
+    assert (
+        set(Tag.objects.filter(name__in_array=names).values_list("name", flat=True))
+        == set(Tag.objects.filter(name__in=names).values_list("name", flat=True))
+        == {AWKWARD[1], AWKWARD[2], AWKWARD[6]}
+    )
+    ids = list(Tag.objects.values_list("pk", flat=True))[:3]
+    assert set(Tag.objects.filter(pk__in_array=ids).values_list("pk", flat=True)) == set(ids)
+    assert not Tag.objects.filter(pk__in_array=[]).exists()
