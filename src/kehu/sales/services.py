@@ -50,16 +50,21 @@ _QUANTUM = {places: decimal.Decimal(1).scaleb(-places) for places in range(0, 7)
 
 
 def _decimal(value, *, minimum=None, places=2) -> decimal.Decimal:
-    if isinstance(value, bool) or value in (None, ""):
-        raise ValueError(_("Enter a number."))
-    try:
-        number = decimal.Decimal(str(value).strip())
-    except decimal.InvalidOperation:
-        raise ValueError(_("Enter a number.")) from None
-    if not number.is_finite() or abs(number) >= MONEY_LIMIT:
-        raise ValueError(_("Enter a number."))
-    if number != number.quantize(_QUANTUM[places]):
-        raise ValueError(_("Use at most %(places)d decimal places.") % {"places": places})
+    if type(value) is int:  # the common quantity: exact, no places to check
+        number = decimal.Decimal(value)
+        if abs(number) >= MONEY_LIMIT:
+            raise ValueError(_("Enter a number."))
+    else:
+        if isinstance(value, bool) or value in (None, ""):
+            raise ValueError(_("Enter a number."))
+        try:
+            number = decimal.Decimal(value.strip() if type(value) is str else str(value))
+        except decimal.InvalidOperation:
+            raise ValueError(_("Enter a number.")) from None
+        if not number.is_finite() or abs(number) >= MONEY_LIMIT:
+            raise ValueError(_("Enter a number."))
+        if number != number.quantize(_QUANTUM[places]):
+            raise ValueError(_("Use at most %(places)d decimal places.") % {"places": places})
     if minimum is not None and number < minimum:
         raise ValueError(_("Must be at least %(minimum)s.") % {"minimum": minimum})
     return number
