@@ -154,7 +154,8 @@ def _create_for(occasion: Occasion) -> tuple[int, int]:
         for attempt in range(2):
             try:
                 with transaction.atomic():
-                    fresh = [r for r in rows if r[0] in _still_open(occasion, rows)]
+                    still_open = _still_open(occasion, rows)
+                    fresh = [r for r in rows if r[0] in still_open]
                     _store(occasion, fresh)
                 break
             except IntegrityError:
