@@ -13,6 +13,8 @@ KEHU_COMMANDS = {
     "createadmin": "create or update an administrator account, non-interactively",
     "demo": "load deterministic demo customers, users and teams",
     "purge": "empty the recycle bin of records older than the retention",
+    "loyalty": "loyalty points: `expire` what is past its time (daily), `check` the balances",
+    "care_reminders": "create birthday and holiday follow-ups for customers' owners (daily)",
     "compilemessages": "compile translations (needs GNU gettext)",
 }
 
