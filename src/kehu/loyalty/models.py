@@ -132,7 +132,7 @@ class LoyaltyEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.customer_id} {self.points:+d} {self.kind}"
+        return f"{self.points:+d} {self.get_kind_display()}"
 
 
 class EarnRule(models.Model):
