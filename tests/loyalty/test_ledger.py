@@ -214,3 +214,22 @@ def test_random_operations_match_a_plain_model(admin_api, people, catalogue, clo
     expired = {e.source_id: -e.points for e in LoyaltyEntry.objects.filter(kind="expire")}
     assert [expired.get(e.pk, 0) for e in credits] == [lot["expired"] for lot in lots]
     assert redeemed and any(lot["expired"] for lot in lots)  # the run tried both
+
+
+def test_a_purged_customer_takes_their_points_with_them(api, people, clock):
+    from kehu.customers import services as customer_services
+    from kehu.customers.models import Customer
+
+    customer = make_customer(owner=people["sales"])
+    actor = Actor(people["admin"], "api")
+    services.entry_create(
+        actor=actor, customer=customer, data={"kind": "grant", "points": 30, "reason": "x"}
+    )
+    services.entry_create(actor=actor, customer=customer, data={"kind": "redeem", "points": 10})
+    services.expire_points(as_of=clock.now + datetime.timedelta(days=800))
+    assert LoyaltyEntry.objects.filter(kind="expire").count() == 1
+    customer_services.customer_delete(actor=actor, customer=customer)
+    later = clock.now + datetime.timedelta(days=40)
+    assert customer_services.customers_purge(actor=actor, older_than_days=30, now=later) == 1
+    assert not Customer.all_objects.filter(pk=customer.pk).exists()
+    assert not LoyaltyEntry.objects.exists() and not LoyaltyAccount.objects.exists()

@@ -93,12 +93,12 @@ class LoyaltyEntry(models.Model):
     order_id = models.BigIntegerField(_("order"), null=True, blank=True)
     order_ref = models.CharField(_("order external id"), max_length=100, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
-    # An expiry entry's credit.
+    # An expiry entry's credit (they go together only when the customer is purged).
     source = models.ForeignKey(
         "self",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
         verbose_name=_("expired credit"),
