@@ -251,3 +251,55 @@ def test_lists_and_panel_do_not_grow_with_rows(api, people, admin_api, catalogue
     many = [queries(p) for p in ("/api/loyalty/accounts/", "/api/loyalty/entries/")]
     assert few == many
     assert queries(f"/customers/{customer.pk}/", client) == page_few
+
+
+def test_admin_pages_for_the_programme_and_holidays(people):
+    from kehu.engagement.models import Holiday
+    from kehu.loyalty.models import EarnRule
+
+    client = Client()
+    client.force_login(people["manager"])
+    assert client.get("/loyalty/").status_code == 403
+    assert client.get("/care/holidays/").status_code == 403
+    assert (
+        client.post("/loyalty/", {"action": "tier", "name": "x", "threshold": "1"}).status_code
+        == 403
+    )
+    client.force_login(people["admin"])
+    page = client.get("/loyalty/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-tier="' in page and "Diamond" in page and 'href="/loyalty/"' in page
+    rule = {"action": "rule", "name": "双倍积分", "unit_amount": "10", "points_per_unit": "2"}
+    assert client.post("/loyalty/", {**rule, "minimum_amount": "0"}).status_code == 302
+    assert EarnRule.objects.get(active=True).points_per_unit == 2
+    client.post(
+        "/loyalty/", {"action": "tier", "name": "黑金", "basis": "spend", "threshold": "9999"}
+    )
+    tier = Tier.objects.get(name="黑金")
+    assert tier.basis == "spend" and tier.position == 0
+    bad = client.post(
+        "/loyalty/",
+        {"action": "tier", "tier": tier.pk, "name": "", "basis": "spend", "threshold": "-1"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "Threshold" in bad.content.decode() and Tier.objects.get(pk=tier.pk).name == "黑金"
+    client.post("/loyalty/", {"action": "delete_tier", "tier": tier.pk})
+    assert not Tier.objects.filter(pk=tier.pk).exists()
+
+    page = client.get("/care/holidays/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "2027-02-06" in page and "Mid-Autumn Festival" in page
+    client.post(
+        "/care/holidays/",
+        {"name": "开斋节", "dates": "2027-03-10, 2028-02-27", "days_ahead": "5", "active": "on"},
+    )
+    holiday = Holiday.objects.get(name="开斋节")
+    assert holiday.active and [d.date.isoformat() for d in holiday.dates.all()] == [
+        "2027-03-10",
+        "2028-02-27",
+    ]
+    client.post(
+        "/care/holidays/", {"holiday": holiday.pk, "name": "开斋节", "month": "13", "day": "1"}
+    )
+    assert Holiday.objects.get(pk=holiday.pk).month is None
+    client.post("/care/holidays/", {"holiday": holiday.pk, "action": "delete"})
+    assert not Holiday.objects.filter(pk=holiday.pk).exists()

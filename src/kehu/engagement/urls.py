@@ -5,6 +5,7 @@ from . import views
 app_name = "engagement"
 urlpatterns = [
     path("tasks/", views.inbox, name="inbox"),
+    path("care/holidays/", views.holidays, name="holidays"),
     path("tasks/<int:pk>/status/", views.task_status, name="task_status"),
     path(
         "customers/<int:customer_pk>/interactions/",

@@ -1,22 +1,25 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.accounts import roles
 from kehu.core.views import ui_actor
 from kehu.customers import queries as customer_queries
+from kehu.customers.models import Tag
 from kehu.customers.timeline import Entry
 
-from . import queries, services
+from . import care_services, queries, services
 from .models import (
     BehaviourEvent,
     Channel,
     Direction,
     EventType,
     FollowUpTask,
+    Holiday,
     Interaction,
     Priority,
     TaskStatus,
@@ -177,3 +180,57 @@ def task_entry(task):
             "overdue": task.is_overdue,
         },
     )
+
+
+# ---- holidays for care reminders (admins) ------------------------------------------
+
+
+@login_required
+def holidays(request):
+    """Holidays that care reminders greet customers on, for admins to edit."""
+    if not roles.is_admin(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        post = request.POST
+        holiday = None
+        if post.get("holiday"):
+            holiday = get_object_or_404(Holiday, pk=post.get("holiday"))
+        try:
+            if post.get("action") == "delete" and holiday is not None:
+                care_services.holiday_delete(actor=ui_actor(request), holiday=holiday)
+            else:
+                data = {
+                    name: post.get(name, "")
+                    for name in ("name", "month", "day", "days_ahead", "tag", "position")
+                }
+                if not data["position"]:
+                    data.pop("position")
+                data["active"] = post.get("active") == "on"
+                data["dates"] = post.get("dates", "").replace(",", " ").split()
+                care_services.holiday_save(actor=ui_actor(request), holiday=holiday, data=data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                messages.error(request, f"{_holiday_label(field)}: {' '.join(problems)}")
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("engagement:holidays")
+    return render(
+        request,
+        "engagement/holidays.html",
+        {
+            "holidays": Holiday.objects.prefetch_related("dates").select_related("tag"),
+            "tags": Tag.objects.order_by("name"),
+        },
+    )
+
+
+def _holiday_label(field: str) -> str:
+    labels = {
+        "name": _("Name"),
+        "month": _("Month"),
+        "day": _("Day"),
+        "dates": _("Dates"),
+        "days_ahead": _("Days ahead"),
+        "tag": _("Only customers tagged"),
+    }
+    return labels.get(field, field)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from kehu.customers import queries as customer_queries
 from kehu.customers.timeline import Entry
 
 from . import queries, services
-from .models import LoyaltyAccount, LoyaltyEntry
+from .models import EarnRule, LoyaltyAccount, LoyaltyEntry, Tier, TierBasis
 
 RECENT_ENTRIES = 10
 
@@ -118,3 +119,70 @@ def entry_entry(entry: LoyaltyEntry) -> Entry:
             "user": entry.created_by.username if entry.created_by_id else None,
         },
     )
+
+
+# ---- the programme: earning rule and tiers (admins) --------------------------------
+
+
+PROGRAMME_LABELS = {
+    "name": gettext_lazy("Name"),
+    "unit_amount": gettext_lazy("Per amount"),
+    "points_per_unit": gettext_lazy("Points"),
+    "minimum_amount": gettext_lazy("Minimum order amount"),
+    "basis": gettext_lazy("Basis"),
+    "threshold": gettext_lazy("Threshold"),
+    "benefits": gettext_lazy("Benefits"),
+    "position": gettext_lazy("Position"),
+}
+
+
+@login_required
+def programme(request):
+    """The loyalty programme for admins: the earning rule and the tiers."""
+    if not services.can_adjust(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        _programme_change(request)
+        return redirect("loyalty:programme")
+    return render(
+        request,
+        "loyalty/programme.html",
+        {
+            "rule": EarnRule.objects.filter(active=True).first(),
+            "tiers": queries.tiers(),
+            "bases": TierBasis.choices,
+            "base": settings.KEHU_BASE_CURRENCY,
+        },
+    )
+
+
+def _programme_change(request) -> None:
+    post, actor = request.POST, ui_actor(request)
+    action = post.get("action")
+    try:
+        if action == "rule":
+            fields = ("name", "unit_amount", "points_per_unit", "minimum_amount")
+            services.earn_rule_save(
+                actor=actor,
+                rule=EarnRule.objects.filter(active=True).first(),
+                data={name: post.get(name, "") for name in fields},
+            )
+        elif action in ("tier", "delete_tier"):
+            tier = None
+            if post.get("tier"):
+                tier = get_object_or_404(Tier, pk=post.get("tier"))
+            if action == "delete_tier" and tier is not None:
+                services.tier_delete(actor=actor, tier=tier)
+            else:
+                fields = ("name", "basis", "threshold", "benefits", "position")
+                data = {name: post.get(name, "") for name in fields}
+                if not data["position"]:
+                    data.pop("position")
+                services.tier_save(actor=actor, tier=tier, data=data)
+        else:
+            return
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            messages.error(request, f"{PROGRAMME_LABELS.get(field, field)}: {' '.join(problems)}")
+    else:
+        messages.success(request, _("Saved."))
