@@ -183,3 +183,24 @@ def test_demo_command_counts_history_and_skips_it_on_request(capsys):
     call_command("demo", "--customers", "40", "--no-history", "--json")
     out = json.loads(capsys.readouterr().out)
     assert out["customers"] == 40 and "orders" not in out
+
+
+def test_a_large_load_rebuilds_every_index_and_key(monkeypatch):
+    """Large loads drop indexes, foreign and unique keys, and build them at the end."""
+    from django.db import connection
+
+    def schema() -> dict:
+        with connection.cursor() as cursor:
+            return {
+                model._meta.db_table: connection.introspection.get_constraints(
+                    cursor, model._meta.db_table
+                )
+                for model in demo.BULK_MODELS
+                + [t.model for p in demo_history.parts() for t in p.tables]
+            }
+
+    before = schema()
+    monkeypatch.setattr(demo, "BULK_THRESHOLD", 0)
+    totals = demo.load(150, seed=12)
+    assert schema() == before
+    assert totals["orders"] > 0

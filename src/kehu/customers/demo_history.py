@@ -43,7 +43,7 @@ SPAN = 3 * 365 * DAY
 # customer: 0 for leads and prospects, a median of 3 for buyers, the busiest 10 %
 # of buyers making about half the purchases).
 RATE_SHAPE = 0.6  # gamma shape of the purchase rates
-RATE_MEAN = 0.025  # purchases per day, mean over buyers
+RATE_MEAN = 0.0285  # purchases per day, mean over buyers
 ORGANIZATION_RATE = 1.5  # organisations buy more often
 FIRST_WAIT = 15 * DAY  # mean time from creation to the first purchase
 MAX_PURCHASES = 400
