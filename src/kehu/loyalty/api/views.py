@@ -26,6 +26,7 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = AccountSerializer
     filterset_class = AccountFilterSet
+    lookup_field = "customer"
 
     def get_queryset(self):
         return queries.accounts_visible_to(self.request.user).order_by("customer_id")
