@@ -233,3 +233,32 @@ def test_a_purged_customer_takes_their_points_with_them(api, people, clock):
     assert customer_services.customers_purge(actor=actor, older_than_days=30, now=later) == 1
     assert not Customer.all_objects.filter(pk=customer.pk).exists()
     assert not LoyaltyEntry.objects.exists() and not LoyaltyAccount.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "moment, months, expected",
+    [
+        # Local (Asia/Shanghai) calendar months; a shorter month ends on its last day.
+        ("2026-01-31T02:00:00+00:00", 1, "2026-02-28T02:00:00+00:00"),
+        ("2027-01-31T02:00:00+00:00", 13, "2028-02-29T02:00:00+00:00"),
+        ("2026-03-31T20:00:00+00:00", 24, "2028-03-31T20:00:00+00:00"),  # 1 April local
+        ("2026-11-24T04:00:00+00:00", 0, None),
+    ],
+)
+def test_expiry_dates(moment, months, expected):
+    from kehu.loyalty.ledger import expiry_for
+
+    result = expiry_for(datetime.datetime.fromisoformat(moment), months)
+    assert result == (datetime.datetime.fromisoformat(expected) if expected else None)
+
+
+def test_points_never_expire_when_the_setting_is_zero(api, people, settings):
+    settings.KEHU_LOYALTY_EXPIRY_MONTHS = 0
+    customer = make_customer(owner=people["sales"])
+    actor = Actor(people["sales"], "api")
+    services.entry_create(
+        actor=actor, customer=customer, data={"kind": "grant", "points": 9, "reason": "x"}
+    )
+    assert LoyaltyEntry.objects.get().expires_at is None
+    assert services.expire_points(as_of=timezone.now() + datetime.timedelta(days=10_000)) == 0
+    assert LoyaltyAccount.objects.get().balance == 9
