@@ -704,10 +704,9 @@ class Encoded:
     tags: int
     search_keys: int
     payloads: dict[str, str | bytes]
-    # History rows per table, and [(table name, COPY text or rows with ids)] (marshalled
-    # for SQLite).
+    # History rows per table, and [(table name, COPY text or marshalled rows with ids)].
     history: dict[str, int] = field(default_factory=dict)
-    history_payloads: list | bytes = field(default_factory=list)
+    history_payloads: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def _sqlite_payloads(chunk: Chunk) -> dict:
@@ -799,8 +798,11 @@ def _add_history(encoded: Encoded, chunk: Chunk, seed: int, index: int, vendor, 
     bases = {t.name: base for t, base in zip(numbered, starts, strict=True)}
     encoded.history = {name: len(table_rows) for name, table_rows in rows.items()}
     payloads = history.encode(parts, rows, bases, vendor)
-    # Rows for SQLite marshalled, as the customers' are: cheaper than pickling them.
-    encoded.history_payloads = payloads if vendor == "postgresql" else marshal.dumps(payloads)
+    if vendor != "postgresql":
+        # Rows for SQLite marshalled, as the customers' are (cheaper than pickling),
+        # a table at a time so that the writer holds one table's rows at once.
+        payloads = [(name, marshal.dumps(table_rows)) for name, table_rows in payloads]
+    encoded.history_payloads = payloads
 
 
 # Set by ``load`` before it starts the worker processes, which inherit them.
@@ -1001,11 +1003,10 @@ class _SQLiteWriter:
                 [chunk.first_id, payloads["keys"]],
             )
             self._insert(cursor, CustomerTag, TAG_COLUMNS, tags)
-            history_rows = marshal.loads(chunk.history_payloads) if chunk.history_payloads else []
-            for name, rows in history_rows:
+            for name, rows in chunk.history_payloads:
                 table = self.history[name]
                 columns = ["id", *table.columns] if table.numbered else list(table.columns)
-                self._insert(cursor, table.model, columns, rows)
+                self._insert(cursor, table.model, columns, marshal.loads(rows))
 
     @staticmethod
     def _insert(cursor, model, columns: list[str], rows: list[tuple]) -> None:
