@@ -76,8 +76,13 @@ class ChangeLogEntry(models.Model):
     Content types and users are never hard-deleted, and Django still applies
     ``on_delete``."""
 
+    # Indexed by the (type, id, time) indexes below, not on their own.
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        ContentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=200)
@@ -90,6 +95,7 @@ class ChangeLogEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     parent_id = models.BigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=10, choices=ChangeAction.choices)

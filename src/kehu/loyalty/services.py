@@ -155,6 +155,8 @@ def earn_for_orders(*, actor: Actor, orders: list[dict]) -> int:
     # A customer in debt (a refund reversed points already spent) pays it first.
     debts = {pk: added[pk] - balances[pk] for pk in added if balances[pk] < added[pk]}
     earned.sort(key=lambda e: (e[0]["ordered_at"], e[0]["order_id"]))
+    by = ledger.user_id(actor)
+    channel = str(actor.channel)
     rows = []
     for order, points in earned:
         customer_id, remaining = order["customer_id"], points
@@ -169,8 +171,8 @@ def earn_for_orders(*, actor: Actor, orders: list[dict]) -> int:
                 points,
                 remaining,
                 "",
-                str(actor.channel),
-                ledger.user_id(actor),
+                channel,
+                by,
                 order["ordered_at"],
                 now,
                 order["order_id"],
