@@ -12,6 +12,7 @@ KEHU_COMMANDS = {
     "migrate": "create or upgrade the database schema",
     "createadmin": "create or update an administrator account, non-interactively",
     "demo": "load deterministic demo customers, users and teams",
+    "worker": "run scheduled jobs: follow-up reminders, care reminders, points expiry",
     "purge": "empty the recycle bin of records older than the retention",
     "loyalty": "loyalty points: `expire` what is past its time (daily), `check` the balances",
     "care_reminders": "create birthday and holiday follow-ups for customers' owners (daily)",

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "kehu.engagement.context_processors.follow_ups",
             ],
         },
     },
@@ -192,6 +193,25 @@ KEHU_EXCHANGE_RATES = json.loads(os.environ.get("KEHU_EXCHANGE_RATES") or "{}")
 # Loyalty points expire this many months after they were earned or granted (0: never).
 KEHU_LOYALTY_EXPIRY_MONTHS = int(os.environ.get("KEHU_LOYALTY_EXPIRY_MONTHS", "24"))
 # Birthday care tasks are created this many days before the birthday.
+# Outgoing email (reminders): an SMTP server, or none (reminders stay in the app).
+_EMAIL_HOST = os.environ.get("KEHU_EMAIL_HOST", "")
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _EMAIL_HOST,
+            "port": int(os.environ.get("KEHU_EMAIL_PORT", "587")),
+            "username": os.environ.get("KEHU_EMAIL_USER", ""),
+            "password": os.environ.get("KEHU_EMAIL_PASSWORD", ""),
+            "use_tls": env_bool("KEHU_EMAIL_TLS", True),
+            "timeout": 20,
+        },
+    }
+    if _EMAIL_HOST
+    else {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = os.environ.get("KEHU_EMAIL_FROM", "kehu@localhost")
+KEHU_REMINDER_EMAILS = env_bool("KEHU_REMINDER_EMAILS", bool(_EMAIL_HOST))
 KEHU_CARE_BIRTHDAY_DAYS_AHEAD = int(os.environ.get("KEHU_CARE_BIRTHDAY_DAYS_AHEAD", "3"))
 
 SESSION_COOKIE_HTTPONLY = True

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from kehu.core.changelog import Actor
 from kehu.engagement.models import Interaction
 from kehu.service import survey_services
-from kehu.service.models import SurveyResponse, Ticket
+from kehu.service.models import SurveyResponse, Ticket, TicketCause
 
 from ..conftest import make_customer
 
@@ -28,6 +28,8 @@ PHONE = {
 def test_call_ticket_until_overdue_then_resolved_and_survey_on_a_phone(
     page_for, new_context, people, request
 ):
+    # Browser tests flush the database between tests, migrations' rows included.
+    TicketCause.objects.get_or_create(key="product_quality", defaults={"label": "Product quality"})
     customer = make_customer(owner=people["sales"], name="罗美玲")
     survey_services.survey_create(
         actor=Actor.system(),

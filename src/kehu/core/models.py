@@ -172,3 +172,23 @@ class CustomFieldDefinition(models.Model):
 
     def applies_to_kind(self, kind: str) -> bool:
         return self.applies_to == AppliesTo.BOTH or self.applies_to == kind
+
+
+class JobRun(models.Model):
+    """When each scheduled job (reminders, care reminders, points expiry …) last
+    ran and what it did: the worker reads it to run daily jobs once a day across
+    restarts, and admins read it to see that the jobs run."""
+
+    name = models.CharField(_("job"), max_length=60, unique=True)
+    started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    ok = models.BooleanField(_("succeeded"), default=True)
+    result = models.JSONField(_("result"), default=dict, blank=True, encoder=UnicodeJSONEncoder)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+
+    def __str__(self):
+        return self.name

@@ -8,6 +8,28 @@ class EngagementConfig(AppConfig):
     verbose_name = _("Engagement")
 
     def ready(self):
+        import datetime
+
+        from kehu.core import schedule
+
+        from . import tasks
+
+        schedule.register(
+            schedule.Job(
+                "reminders",
+                tasks.send_reminders,
+                every=datetime.timedelta(minutes=1),
+                description="follow-up reminders whose time has come",
+            )
+        )
+        schedule.register(
+            schedule.Job(
+                "care-reminders",
+                tasks.create_care_tasks,
+                daily_at=datetime.time(6, 0),
+                description="birthday and holiday follow-ups, days ahead",
+            )
+        )
         from kehu.customers import panels
 
         from .views import customer_behaviour_panel, customer_interactions_panel

@@ -292,6 +292,8 @@ def _task(rand, stamp, epoch, cid, interaction, subject, t, assignee) -> tuple:
     """A follow-up set at ``t``; done, cancelled or open by how long ago it was due."""
     due = t + DAY + int(rand() * 13 * DAY)
     remind = stamp(due - DAY) if rand() < 0.5 else None
+    # A reminder whose time came before the demo's "now" went out then.
+    reminded = remind if remind is not None and due - DAY < epoch else None
     u = rand()
     if due < epoch - 7 * DAY:
         status = "done" if u < 0.85 else "cancelled" if u < 0.93 else "open"
@@ -313,6 +315,7 @@ def _task(rand, stamp, epoch, cid, interaction, subject, t, assignee) -> tuple:
         "",
         stamp(due),
         remind,
+        reminded,
         assignee,
         PRIORITIES[int(rand() * len(PRIORITIES))],
         status,
@@ -374,6 +377,7 @@ PART = history.Part(
                 "notes",
                 "due_at",
                 "remind_at",
+                "reminded_at",
                 "assignee_id",
                 "priority",
                 "status",

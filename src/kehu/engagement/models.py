@@ -175,6 +175,8 @@ class FollowUpTask(BusinessRecord):
     notes = models.TextField(_("notes"), blank=True, max_length=5_000)
     due_at = models.DateTimeField(_("due"))
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    # When the reminder went out (kehu worker); set back when remind_at changes.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True, editable=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -203,6 +205,17 @@ class FollowUpTask(BusinessRecord):
                 fields=["customer", "due_at"],
                 name="task_customer",
                 condition=models.Q(deleted_at__isnull=True),
+            ),
+            # The reminders still to send.
+            models.Index(
+                fields=["remind_at"],
+                name="task_reminder_pending",
+                condition=models.Q(
+                    deleted_at__isnull=True,
+                    status="open",
+                    remind_at__isnull=False,
+                    reminded_at__isnull=True,
+                ),
             ),
         ]
 

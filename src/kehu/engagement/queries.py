@@ -73,6 +73,10 @@ def inbox(user, now=None) -> dict:
         "customer"
     )
     return {
+        # Not overdue yet, but their reminder time has come.
+        "reminders": list(
+            open_tasks.filter(remind_at__lte=now, due_at__gte=now).order_by("due_at", "id")[:50]
+        ),
         "overdue": list(open_tasks.filter(due_at__lt=now).order_by("due_at", "id")[:200]),
         "today": list(
             open_tasks.filter(due_at__gte=now, due_at__lt=end_of_today).order_by("due_at", "id")
@@ -93,3 +97,15 @@ def team_overdue(user, now=None) -> QuerySet:
     if role == Role.MANAGER and user.team_id is not None:
         return overdue.filter(assignee__team_id=user.team_id).order_by("due_at", "id")
     return overdue.none()
+
+
+def needs_attention_count(user, now=None, cap: int = 99) -> int:
+    """How many of the user's open tasks are overdue or past their reminder time
+    (at most ``cap`` + 1 counted): the number beside Follow-ups in the menu."""
+    now = now or timezone.now()
+    return (
+        FollowUpTask.objects.filter(assignee=user, status=TaskStatus.OPEN)
+        .filter(Q(due_at__lt=now) | Q(remind_at__lte=now))
+        .order_by()[: cap + 1]
+        .count()
+    )

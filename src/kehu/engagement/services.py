@@ -4,6 +4,7 @@ anonymous visitor to a customer; append-only), interactions and follow-up tasks.
 import json
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -428,7 +429,15 @@ def task_update(*, actor: Actor, task: FollowUpTask, data: dict, version) -> Fol
     if actor.user is not None and not can_work_task(actor.user, task):
         raise PermissionDenied(_("You may not change this task."))
     cleaned = _clean_task(data, task.customer, creating=False, actor=actor)
-    return versioned_update(actor, task, cleaned, version, TASK_FIELDS, parent=task.customer)
+
+    def rearm(current: FollowUpTask) -> None:
+        # A reminder moved to a new time goes out again at that time.
+        if "remind_at" in cleaned and current.remind_at != task.remind_at:
+            current.reminded_at = None
+
+    return versioned_update(
+        actor, task, cleaned, version, TASK_FIELDS, parent=task.customer, adjust=rearm
+    )
 
 
 def task_set_status(*, actor: Actor, task: FollowUpTask, status: str) -> FollowUpTask:
@@ -463,3 +472,67 @@ def task_delete(*, actor: Actor, task: FollowUpTask) -> None:
     if actor.user is not None and not can_work_task(actor.user, task):
         raise PermissionDenied(_("You may not change this task."))
     soft_delete(actor, task, parent=task.customer)
+
+
+# ---- reminders ------------------------------------------------------------------------
+
+
+def pending_reminders(now=None):
+    """Open tasks whose reminder time has come and that were not reminded yet."""
+    return FollowUpTask.objects.filter(
+        status=TaskStatus.OPEN,
+        remind_at__isnull=False,
+        remind_at__lte=now or timezone.now(),
+        reminded_at__isnull=True,
+    )
+
+
+def reminders_send(*, now=None, limit: int = 5000) -> dict:
+    """Send the reminders that are due: each assignee gets one email listing theirs
+    (when KEHU_REMINDER_EMAILS is on and they have an address), and every due task
+    is marked reminded, so that a reminder goes out once. In the app, due
+    reminders show in the assignee's follow-ups whether or not email is on.
+    Returns counts."""
+    now = now or timezone.now()
+    due = list(
+        pending_reminders(now)
+        .select_related("customer", "assignee")
+        .order_by("remind_at", "id")[:limit]
+    )
+    if not due:
+        return {"reminded": 0, "emails": 0}
+    by_assignee: dict[int, list[FollowUpTask]] = {}
+    for task in due:
+        by_assignee.setdefault(task.assignee_id, []).append(task)
+    emails = 0
+    if settings.KEHU_REMINDER_EMAILS:
+        for tasks in by_assignee.values():
+            emails += _email_reminders(tasks[0].assignee, tasks)
+    FollowUpTask.objects.filter(pk__in_array=[t.pk for t in due]).update(reminded_at=now)
+    return {"reminded": len(due), "emails": emails}
+
+
+def _email_reminders(user, tasks: list[FollowUpTask]) -> int:
+    if not user.email or not user.is_active:
+        return 0
+    from django.core.mail import send_mail
+    from django.utils import translation
+
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        lines = [
+            _("%(due)s · %(title)s · %(customer)s")
+            % {
+                "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M"),
+                "title": task.title,
+                "customer": task.customer.name,
+            }
+            for task in tasks
+        ]
+        subject = _("Kehu: %(n)d follow-up(s) to do") % {"n": len(tasks)}
+        body = "\n".join([_("Reminder of your follow-ups:"), "", *lines])
+    try:
+        send_mail(subject, body, None, [user.email])
+    except OSError:
+        # The mail server is down: the reminder still shows in the app.
+        return 0
+    return 1

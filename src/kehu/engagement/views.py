@@ -83,6 +83,7 @@ def interaction_create(request, customer_pk):
         data["follow_up"] = {
             "title": post.get("follow_up_title", ""),
             "due_at": post.get("follow_up_due", ""),
+            "remind_at": post.get("follow_up_remind") or None,
             "priority": post.get("follow_up_priority") or "normal",
         }
     try:
@@ -105,6 +106,7 @@ def _field_label(field: str) -> str:
         "occurred_at": _("Time"),
         "follow_up.title": _("Follow-up"),
         "follow_up.due_at": _("Follow-up due"),
+        "follow_up.remind_at": _("Reminder"),
         "follow_up.assignee": _("Follow-up assignee"),
     }
     return labels.get(field, field)

@@ -8,6 +8,20 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self):
+        import datetime
+
+        from kehu.core import schedule
+
+        from . import tasks
+
+        schedule.register(
+            schedule.Job(
+                "points-expiry",
+                tasks.expire_points,
+                daily_at=datetime.time(2, 0),
+                description="expire points past their time",
+            )
+        )
         # Points follow orders and refunds. Loyalty may not import sales (same
         # floor), so it hears of them through sales' named signals, sent inside
         # the ingesting transaction (see sales/signals.py, docs/decisions.md).
