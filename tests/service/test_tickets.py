@@ -141,3 +141,27 @@ def test_ticket_pages_open_and_move_a_ticket(people):
     assert ticket.state == "resolved" and ticket.reply == "已道歉并回访"
     client.force_login(people["sales_west"])
     assert client.get(f"/tickets/{ticket.pk}/").status_code == 404
+
+
+def test_the_ticket_queue_lists_open_tickets_by_due_time(client, api, people):
+    mine = make_customer(owner=people["sales"], name="队列客户")
+    theirs = make_customer(owner=people["sales_west"], name="西区客户")
+    late = open_ticket(api["support"], mine, severity="critical", subject="紧急").json()
+    calm = open_ticket(api["support"], mine, severity="low", subject="不急").json()
+    done = open_ticket(api["support"], mine, subject="已解决").json()
+    move(api["support"], done["id"], "resolved", reply="好了")
+    hidden = open_ticket(api["support"], theirs, subject="别人的").json()
+    Ticket.objects.filter(pk=late["id"]).update(due_at=timezone.now() - datetime.timedelta(hours=1))
+
+    client.force_login(people["sales"])
+    page = client.get("/tickets/").content.decode()
+    rows = [f'data-ticket="{t["id"]}"' for t in (late, calm, done, hidden)]
+    assert rows[0] in page and rows[1] in page
+    assert page.index(rows[0]) < page.index(rows[1])  # the overdue one first
+    assert rows[2] not in page and rows[3] not in page  # resolved; not the rep's customer
+    overdue = client.get("/tickets/", {"overdue": "true"}).content.decode()
+    assert rows[0] in overdue and rows[1] not in overdue
+    everything = client.get("/tickets/", {"all": "1"}).content.decode()
+    assert rows[2] in everything and rows[3] not in everything
+    client.force_login(people["support"])
+    assert rows[3] in client.get("/tickets/").content.decode()

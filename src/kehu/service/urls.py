@@ -6,6 +6,7 @@ from . import survey_views, views
 
 app_name = "service"
 urlpatterns = [
+    path("tickets/", login_required(views.ticket_list), name="tickets"),
     path("tickets/<int:pk>/", login_required(views.ticket_detail), name="ticket"),
     path(
         "tickets/<int:pk>/transition/",

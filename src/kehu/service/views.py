@@ -5,14 +5,16 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.changelog import history_for
+from kehu.core.paging import CappedPaginator
 from kehu.core.views import ui_actor
 from kehu.customers import queries as customer_queries
 from kehu.customers.presenters import change_rows
 from kehu.customers.timeline import Entry
 
 from . import intake, queries, services
+from .filtersets import TicketFilterSet
 from .forms import PublicFeedbackForm
-from .models import TRANSITIONS, Severity, Survey, Ticket, TicketCause, TicketType
+from .models import TRANSITIONS, Severity, Survey, Ticket, TicketCause, TicketState, TicketType
 
 
 def tickets_of(customer):
@@ -107,6 +109,47 @@ def ticket_create(request, customer_pk):
         return redirect(f"/customers/{customer.pk}/#tickets")
     messages.success(request, _("Ticket opened."))
     return redirect("service:ticket", pk=ticket.pk)
+
+
+TICKETS_PER_PAGE = 50
+
+
+def ticket_list(request):
+    """The ticket queue: the tickets of the customers one may see, open ones first
+    by due time, with filters (state, type, severity, cause, assignee, overdue)."""
+    tickets = queries.tickets_visible_to(request.user)
+    params = request.GET.copy()
+    if "state" not in params and not params.get("all"):
+        params.setlist("state", ["new", "assigned", "in_progress"])  # the open queue
+    if params.get("assignee") == "me":
+        params["assignee"] = str(request.user.pk)
+    filters = TicketFilterSet(params, queryset=tickets)
+    if filters.is_valid():
+        tickets = filters.qs
+    else:
+        for field, problems in filters.errors.items():
+            messages.error(request, f"{field}: {' '.join(problems)}")
+    tickets = (
+        tickets.order_by("due_at", "id")
+        if "state" in params
+        else tickets.order_by("-opened_at", "-id")
+    )
+    page = CappedPaginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "service/ticket_list.html",
+        {
+            "page": page,
+            "query": query.urlencode(),
+            "states": TicketState.choices,
+            "types": TicketType.choices,
+            "severities": Severity.choices,
+            "causes": [(c.key, c.display_label) for c in TicketCause.objects.all()],
+            "chosen_states": params.getlist("state"),
+        },
+    )
 
 
 def ticket_detail(request, pk):
