@@ -798,11 +798,12 @@ def _add_history(encoded: Encoded, chunk: Chunk, seed: int, index: int, vendor, 
     bases = {t.name: base for t, base in zip(numbered, starts, strict=True)}
     encoded.history = {name: len(table_rows) for name, table_rows in rows.items()}
     payloads = history.encode(parts, rows, bases, vendor)
-    if vendor != "postgresql":
+    if vendor == "postgresql":
+        encoded.history_payloads = list(payloads)
+    else:
         # Rows for SQLite marshalled, as the customers' are (cheaper than pickling),
         # a table at a time so that the writer holds one table's rows at once.
-        payloads = [(name, marshal.dumps(table_rows)) for name, table_rows in payloads]
-    encoded.history_payloads = payloads
+        encoded.history_payloads = [(name, marshal.dumps(data)) for name, data in payloads]
 
 
 # Set by ``load`` before it starts the worker processes, which inherit them.

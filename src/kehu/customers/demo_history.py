@@ -272,13 +272,14 @@ def generate(seed: int, stories: Stories, selected: list[Part], contexts: tuple)
     return rows
 
 
-def encode(selected: list[Part], rows: dict, bases: dict[str, int], vendor: str) -> list:
-    """[(table name, payload)]: COPY text (bytes) for PostgreSQL, rows with their ids
-    for SQLite; row numbers in ``refs`` columns become ids."""
-    out = []
+def encode(selected: list[Part], rows: dict, bases: dict[str, int], vendor: str):
+    """(table name, payload) per table with rows: COPY text (bytes) for PostgreSQL,
+    rows with their ids for SQLite; row numbers in ``refs`` columns become ids.
+    Takes the rows out of ``rows`` as it goes, so each table's rows can be freed
+    once encoded."""
     for part in selected:
         for table in part.tables:
-            data = rows[table.name]
+            data = rows.pop(table.name)
             if not data:
                 continue
             if table.refs:
@@ -286,12 +287,11 @@ def encode(selected: list[Part], rows: dict, bases: dict[str, int], vendor: str)
                 data = _offset(data, [(positions[c], bases[t]) for c, t in table.refs])
             base = bases.get(table.name) if table.numbered else None
             if vendor == "postgresql":
-                out.append((table.name, _copy_text(data, base).encode()))
+                yield table.name, _copy_text(data, base).encode()
             elif base is not None:
-                out.append((table.name, [(i, *row) for i, row in enumerate(data, base)]))
+                yield table.name, [(i, *row) for i, row in enumerate(data, base)]
             else:
-                out.append((table.name, data))
-    return out
+                yield table.name, data
 
 
 def _offset(rows: list[tuple], refs: list[tuple[int, int]]) -> list:
