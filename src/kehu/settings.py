@@ -175,6 +175,22 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "kehu.customers.models.Kind",
+        "AddressKindEnum": "kehu.customers.models.AddressKind",
+        "CustomerStatusEnum": "kehu.customers.models.Status",
+        "PointsEntryKindEnum": "kehu.loyalty.models.EntryKind",
+        "QuestionKindEnum": "kehu.service.models.QuestionKind",
+        "OrderStatusEnum": "kehu.sales.models.OrderStatus",
+        "TaskStatusEnum": "kehu.engagement.models.TaskStatus",
+        "EventTypeEnum": "kehu.engagement.models.EventType",
+        "TicketTypeEnum": "kehu.service.models.TicketType",
+        "TicketStateEnum": "kehu.service.models.TicketState",
+        "InteractionChannelEnum": "kehu.engagement.models.Channel",
+        "ChangeChannelEnum": "kehu.core.models.Channel",
+        "FieldTypeEnum": "kehu.core.models.FieldType",
+    },
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = "—"

@@ -232,7 +232,9 @@ class SurveyViewSet(viewsets.ModelViewSet):
         return Response(rows)
 
     @extend_schema(
-        parameters=REPORT_PARAMETERS, responses={200: SurveyReportRowSerializer(many=True)}
+        operation_id="surveys_report_all",
+        parameters=REPORT_PARAMETERS,
+        responses={200: SurveyReportRowSerializer(many=True)},
     )
     @action(
         detail=False,
