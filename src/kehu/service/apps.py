@@ -36,6 +36,7 @@ class ServiceConfig(AppConfig):
         )
         from kehu.customers import demo_history
 
-        from . import demo
+        from . import demo, survey_demo
 
         demo_history.register(demo.PART)
+        demo_history.register(survey_demo.PART)
