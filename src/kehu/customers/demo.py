@@ -14,12 +14,14 @@ ranges, check characters computed), and search keys are exactly what
 surname's and the given name's), so the bulk path stays consistent with the
 service-layer rules; tests check samples against the validators.
 
-Large loads (``BULK_THRESHOLD`` customers or more) drop the secondary indexes of
-the tables they fill (and, on PostgreSQL, their foreign keys, unique keys and the
-search-key primary key) and rebuild them once at the end, all in one transaction. On SQLite
-that transaction uses a rollback journal instead of WAL (the new pages are not
-journaled, so the data is written once instead of twice) and takes the database
-for itself until it commits; an interrupted load rolls back completely.
+Large loads (``BULK_THRESHOLD`` customers or more, or at least a chunk and at
+least as many customers as the database holds: ``_is_large``) drop the secondary
+indexes of the tables they fill (and, on PostgreSQL, their foreign keys, unique
+keys and the search-key primary key) and rebuild them once at the end, all in one
+transaction. On SQLite that transaction uses a rollback journal instead of WAL
+(the new pages are not journaled, so the data is written once instead of twice)
+and takes the database for itself until it commits; an interrupted load rolls
+back completely.
 """
 
 import datetime
@@ -829,6 +831,19 @@ def _worker_generator(seed: int, setup: Setup, vendor: str) -> Generator:
 # ---- writing -----------------------------------------------------------------
 
 BULK_THRESHOLD = 200_000
+
+
+def _is_large(count: int) -> bool:
+    """Whether to rebuild the indexes after the load instead of keeping them up to
+    date. Rebuilding costs time in proportion to what is there already; keeping
+    them up costs more per row loaded. Into an empty database, 100,000 customers
+    with their history took 38 s against 79 s on PostgreSQL (21 s against 34 s on
+    SQLite), and 20,000 took 8 s against 13 s."""
+    if count >= BULK_THRESHOLD:
+        return True
+    return count >= CHUNK and count >= Customer.all_objects.count()
+
+
 # Tables a load fills: large loads drop their secondary indexes (and on PostgreSQL
 # their foreign keys) and rebuild them once at the end.
 BULK_MODELS = [Customer, Contact, Note, CustomerSearchKey, CustomerTag]
@@ -858,7 +873,7 @@ def load(
     contexts = tuple(part.prepare(seed, setup.admin_id) for part in parts) if parts else None
     tables = [table for part in parts for table in part.tables]
     totals.update({table.name: 0 for table in tables})
-    big = count >= BULK_THRESHOLD
+    big = _is_large(count)
     models = [*BULK_MODELS, *dict.fromkeys(table.model for table in tables)]
     writer = (_PostgresWriter if connection.vendor == "postgresql" else _SQLiteWriter)(
         models, tables
