@@ -904,6 +904,11 @@ def load(
                     if progress:
                         progress(chunk.customers)
                 writer.finish(big)
+                # Post-load steps of the parts (``demo_history.Part.finish``).
+                for part, part_context in zip(parts, contexts or (), strict=True):
+                    if part.finish is not None:
+                        ids = range(start_id, start_id + count)
+                        totals.update(part.finish(seed, part_context, ids))
             writer.analyze()
     finally:
         if pool:

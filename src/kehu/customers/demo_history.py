@@ -88,6 +88,11 @@ class Part:
     prepare: Callable[[int, int], object]
     # (stories, context, rng) -> {table name: rows}; runs in a worker process.
     rows: Callable[["Stories", object, random.Random], dict[str, list[tuple]]]
+    # Post-load step, for rows derived from other parts' rows (points from orders):
+    # (seed, context, ids of the customers loaded) -> {table name: rows written}.
+    # Runs in the loading process once every chunk is written and the indexes are
+    # rebuilt, in the load's transaction; it writes its tables itself.
+    finish: Callable[[int, object, range], dict[str, int]] | None = None
 
 
 _parts: dict[str, Part] = {}
