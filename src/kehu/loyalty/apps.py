@@ -48,3 +48,9 @@ class LoyaltyConfig(AppConfig):
         timeline.register(
             timeline.Source("points", views.entries_of, "occurred_at", views.entry_entry)
         )
+        # Demo customers' points, derived from their orders once they are loaded.
+        from kehu.customers import demo_history
+
+        from . import demo
+
+        demo_history.register(demo.PART)
