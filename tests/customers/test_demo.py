@@ -185,6 +185,12 @@ def test_demo_command_counts_history_and_skips_it_on_request(capsys):
     assert out["customers"] == 40 and "orders" not in out
 
 
+def test_demo_command_help_is_text():
+    from kehu.customers.management.commands.demo import Command
+
+    assert "--no-history" in Command().create_parser("kehu", "demo").format_help()
+
+
 def test_a_large_load_rebuilds_every_index_and_key(monkeypatch):
     """Large loads drop indexes, foreign and unique keys, and build them at the end."""
     from django.db import connection

@@ -3,17 +3,19 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kehu.customers import demo
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Add deterministic demo customers (with users, teams, tags, contacts and notes) and "
-        "their history: orders, behaviour events, interactions, follow-ups and tickets."
-    )
+    @property
+    def help(self):
+        # Translated when asked (argparse needs text, not a lazy string).
+        return _(
+            "Add deterministic demo customers (with users, teams, tags, contacts and notes) "
+            "and their history: orders, behaviour events, interactions, follow-ups and tickets."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=2000, help="how many (default 2000)")
@@ -25,7 +27,7 @@ class Command(BaseCommand):
             "--no-history",
             action="store_false",
             dest="with_history",
-            help=gettext_lazy("customers only, without orders, events, interactions or tickets"),
+            help=_("customers only, without orders, events, interactions or tickets"),
         )
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
 
