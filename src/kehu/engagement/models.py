@@ -26,7 +26,8 @@ class BehaviourEvent(models.Model):
     an anonymous visitor (``anonymous_id``) gets its customer when the visitor is
     identified."""
 
-    external_id = models.CharField(_("external id"), max_length=100, unique=True)
+    # Unique through a constraint in Meta: no second, LIKE-pattern index.
+    external_id = models.CharField(_("external id"), max_length=100)
     # No database constraint, as for orders (see docs/decisions.md): ingestion
     # checks that the customer exists and may be written by the caller.
     customer = models.ForeignKey(
@@ -36,6 +37,7 @@ class BehaviourEvent(models.Model):
         on_delete=models.CASCADE,  # a purged customer's events go with it
         related_name="+",
         db_constraint=False,
+        db_index=False,  # event_customer leads with it
         verbose_name=_("customer"),
     )
     anonymous_id = models.CharField(_("anonymous id"), max_length=100, blank=True)
@@ -50,6 +52,7 @@ class BehaviourEvent(models.Model):
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("behaviour event")
         verbose_name_plural = _("behaviour events")
+        constraints = [models.UniqueConstraint(fields=["external_id"], name="event_external_id")]
         indexes = [
             models.Index(fields=["customer", "-occurred_at", "-id"], name="event_customer"),
             models.Index(

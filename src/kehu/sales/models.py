@@ -36,7 +36,9 @@ class OrderStatus(models.TextChoices):
 
 class Order(BusinessRecord):
     # The id the order has in the system it comes from: sending it again is a no-op.
-    external_id = models.CharField(_("external id"), max_length=100, unique=True)
+    # Unique through a constraint in Meta, which (unlike unique=True) adds no
+    # second, LIKE-pattern index on PostgreSQL.
+    external_id = models.CharField(_("external id"), max_length=100)
     # No database constraint: checking it locked each order's customer row, which
     # PostgreSQL writes to (0.2 s per 2,000 orders of 2,000 customers). The
     # services admit only customers that exist and are not deleted, and Django's
@@ -47,6 +49,7 @@ class Order(BusinessRecord):
         related_name="orders",
         verbose_name=_("customer"),
         db_constraint=False,
+        db_index=False,  # order_customer leads with it
     )
     ordered_at = models.DateTimeField(_("ordered at"))
     currency = models.CharField(_("currency"), max_length=3)
@@ -62,10 +65,10 @@ class Order(BusinessRecord):
         ordering = ["-ordered_at", "-id"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
+        constraints = [models.UniqueConstraint(fields=["external_id"], name="order_external_id")]
         indexes = [
-            models.Index(
-                fields=["customer", "-ordered_at", "-id"], name="order_customer", condition=LIVE
-            ),
+            # Not partial: purging a customer looks for their orders, deleted ones too.
+            models.Index(fields=["customer", "-ordered_at", "-id"], name="order_customer"),
             models.Index(fields=["-ordered_at", "-id"], name="order_time", condition=LIVE),
         ]
 
