@@ -147,6 +147,26 @@ def test_customer_page_shows_behaviour(admin_api, people):
     assert 'id="behaviour"' in html and "茶具" in html
 
 
+def test_a_customer_with_many_events_gets_the_behaviour_section_after_the_page(
+    admin_api, people, monkeypatch
+):
+    from kehu.engagement import views
+
+    monkeypatch.setattr(views, "INLINE_EVENT_LIMIT", 2)
+    customer = make_customer(owner=people["sales"])
+    other = make_customer(owner=people["sales_west"])
+    events = [event(f"M-{n}", customer, properties={"category": "茶叶"}) for n in range(3)]
+    admin_api.post("/api/events/batch/", {"events": events}, format="json")
+    client = Client()
+    client.force_login(people["sales"])
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert f'hx-get="/customers/{customer.pk}/behaviour/"' in page and "茶叶" not in page
+    section = client.get(f"/customers/{customer.pk}/behaviour/").content.decode()
+    assert 'id="behaviour"' in section and "茶叶 (3)" in section and "hx-get" not in section
+    # Like the page, the section is only for those who may see the customer.
+    assert client.get(f"/customers/{other.pk}/behaviour/").status_code == 404
+
+
 def test_purging_a_customer_removes_their_events(admin_api, people):
     import datetime as dt
 

@@ -17,6 +17,7 @@ from .models import (
     BehaviourEvent,
     Channel,
     Direction,
+    EngagementSummary,
     EventType,
     FollowUpTask,
     Holiday,
@@ -28,18 +29,44 @@ from .models import (
 RECENT_INTERACTIONS = 20
 
 
+# Above this many events the behaviour section loads after the page, so that a
+# customer with 100,000 events opens as fast as any other.
+INLINE_EVENT_LIMIT = 2_000
+
+
 def customer_behaviour_panel(request, customer) -> dict | None:
     """The behaviour section of the customer 360 page (the page checked access);
     left out for a customer never seen."""
-    summary = queries.behaviour_summary(customer)
-    if not summary["event_count"]:
+    seen = EngagementSummary.objects.filter(customer=customer).first()
+    if seen is None or not seen.event_count:
         return None
+    if seen.event_count > INLINE_EVENT_LIMIT:
+        return {
+            "lazy": True,
+            "customer": customer,
+            "last_seen_at": seen.last_seen_at,
+            "event_count": seen.event_count,
+        }
+    return _behaviour(customer)
+
+
+def _behaviour(customer) -> dict:
+    summary = queries.behaviour_summary(customer)
     labels = dict(EventType.choices)
     summary["rows"] = [
         (labels.get(kind, kind), by_window[7], by_window[30], by_window[90])
         for kind, by_window in sorted(summary["counts"].items())
     ]
     return summary
+
+
+@login_required
+def customer_behaviour(request, customer_pk):
+    """The full behaviour section, loaded by the customer page when it is large."""
+    customer = get_object_or_404(
+        customer_queries.customers_visible_to(request.user), pk=customer_pk
+    )
+    return render(request, "engagement/customer_behaviour.html", {"panel": _behaviour(customer)})
 
 
 def customer_interactions_panel(request, customer) -> dict:
