@@ -903,12 +903,13 @@ def load(
                         totals[name] += n
                     if progress:
                         progress(chunk.customers)
-                writer.finish(big)
-                # Post-load steps of the parts (``demo_history.Part.finish``).
+                # Post-load steps of the parts (``demo_history.Part.finish``), before
+                # the indexes are rebuilt, so that their rows are indexed once too.
                 for part, part_context in zip(parts, contexts or (), strict=True):
                     if part.finish is not None:
                         ids = range(start_id, start_id + count)
                         totals.update(part.finish(seed, part_context, ids))
+                writer.finish(big)
             writer.analyze()
     finally:
         if pool:

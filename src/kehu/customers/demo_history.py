@@ -90,8 +90,9 @@ class Part:
     rows: Callable[["Stories", object, random.Random], dict[str, list[tuple]]]
     # Post-load step, for rows derived from other parts' rows (points from orders):
     # (seed, context, ids of the customers loaded) -> {table name: rows written}.
-    # Runs in the loading process once every chunk is written and the indexes are
-    # rebuilt, in the load's transaction; it writes its tables itself.
+    # Runs in the loading process once every chunk is written, in the load's
+    # transaction, and writes its tables itself. Large loads have not rebuilt their
+    # secondary indexes yet: read other tables in one sorted pass, not by index.
     finish: Callable[[int, object, range], dict[str, int]] | None = None
 
 
