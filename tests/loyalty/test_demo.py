@@ -16,7 +16,8 @@ from kehu.core.models import Channel
 from kehu.customers import demo
 from kehu.customers.demo_history import EPOCH
 from kehu.customers.models import Customer
-from kehu.loyalty import ledger, queries, services
+from kehu.loyalty import demo as loyalty_demo
+from kehu.loyalty import demo_replay, ledger, queries, services
 from kehu.loyalty.models import QUALIFYING, EarnRule, LoyaltyAccount, LoyaltyEntry
 from kehu.sales.models import Order, Refund
 
@@ -190,13 +191,14 @@ def _replay(monkeypatch, customer_id: int, redemptions: list) -> None:
         ledger.expire_due(as_of=EPOCH, now=EPOCH, customer_ids=[customer_id])
 
 
-def test_same_seed_same_points():
-    def ledger_rows():
-        return (
-            list(LoyaltyEntry.objects.order_by("id").values_list()),
-            list(LoyaltyAccount.objects.order_by("pk").values_list()),
-        )
+def ledger_rows():
+    return (
+        list(LoyaltyEntry.objects.order_by("id").values_list()),
+        list(LoyaltyAccount.objects.order_by("pk").values_list()),
+    )
 
+
+def test_same_seed_same_points():
     demo.load(200, seed=34)
     first = ledger_rows()
     assert first[0] and first[1]
@@ -206,3 +208,30 @@ def test_same_seed_same_points():
     clear_demo()
     demo.load(200, seed=35)
     assert ledger_rows()[0] != first[0]
+
+
+def test_a_replaying_process_writes_the_same_points(monkeypatch):
+    """Small blocks, so that a forked process replays them while the loader writes."""
+    results = []
+    monkeypatch.setattr(loyalty_demo, "BLOCK", 40)
+    original = loyalty_demo._result
+    monkeypatch.setattr(loyalty_demo, "_result", lambda *args: results.append(1) or original(*args))
+    demo.load(300, seed=36)
+    assert len(results) >= 5
+    first = ledger_rows()
+    clear_demo()
+    monkeypatch.setattr(loyalty_demo, "BLOCK", 10_000)
+    demo.load(300, seed=36)
+    assert ledger_rows() == first
+
+
+def test_a_failing_replay_rolls_the_whole_load_back(monkeypatch):
+    monkeypatch.setattr(loyalty_demo, "BLOCK", 40)
+
+    def broken(self, *args):
+        raise ValueError("no points today")
+
+    monkeypatch.setattr(demo_replay.Replay, "customer", broken)
+    with pytest.raises(RuntimeError, match="no points today"):
+        demo.load(300, seed=37)
+    assert not Customer.all_objects.exists() and not LoyaltyEntry.objects.exists()
