@@ -922,6 +922,9 @@ def _next_id(model) -> int:
     return (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
 
 
+CHUNK_TIMEOUT = 900  # seconds; a chunk takes about 2.5
+
+
 def _in_order(pool, jobs, window: int):
     """Encoded chunks in job order, with at most ``window`` of them generated ahead."""
     if pool is None:
@@ -932,7 +935,8 @@ def _in_order(pool, jobs, window: int):
         pool.apply_async(_generate, (job,)) for job in itertools.islice(waiting, window)
     )
     while pending:
-        chunk = pending.popleft().get()
+        # A worker that died would leave get() waiting forever: fail instead.
+        chunk = pending.popleft().get(timeout=CHUNK_TIMEOUT)
         job = next(waiting, None)
         if job is not None:
             pending.append(pool.apply_async(_generate, (job,)))

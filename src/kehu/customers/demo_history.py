@@ -253,7 +253,8 @@ class IdBases:
         """The bases of chunk ``index``, which adds ``counts`` rows."""
         width = self.width
         with self.condition:
-            self.condition.wait_for(lambda: self.ready[index])
+            if not self.condition.wait_for(lambda: self.ready[index], timeout=900):
+                raise TimeoutError(f"chunk {index - 1} never published its ids")
             bases = list(self.values[index * width : (index + 1) * width])
             self.values[(index + 1) * width : (index + 2) * width] = [
                 b + c for b, c in zip(bases, counts, strict=True)
