@@ -11,7 +11,7 @@ KEHU_COMMANDS = {
     "serve": "run the web server (gunicorn; --dev for Django's autoreloading server)",
     "migrate": "create or upgrade the database schema",
     "createadmin": "create or update an administrator account, non-interactively",
-    "demo": "load deterministic demo customers, users and teams",
+    "demo": "load deterministic demo customers, users, teams and their history",
     "worker": "run scheduled jobs: follow-up reminders, care reminders, points expiry",
     "purge": "empty the recycle bin of records older than the retention",
     "loyalty": "loyalty points: `expire` what is past its time (daily), `check` the balances",
