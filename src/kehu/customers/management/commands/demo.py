@@ -84,3 +84,11 @@ class Command(BaseCommand):
                         "tickets": f"{totals.get('tickets', 0):,}",
                     }
                 )
+            if totals.get("survey_responses") or totals.get("points_entries"):
+                self.stdout.write(
+                    _("Also %(answers)s survey answers and %(entries)s loyalty points entries.")
+                    % {
+                        "answers": f"{totals.get('survey_responses', 0):,}",
+                        "entries": f"{totals.get('points_entries', 0):,}",
+                    }
+                )
