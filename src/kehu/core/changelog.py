@@ -2,6 +2,7 @@
 
 import datetime
 import decimal
+import json
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -86,4 +87,60 @@ def history_for(instance: models.Model):
     ).select_related("user", "content_type")
 
 
-__all__ = ["Actor", "ChangeAction", "diff", "history_for", "log_change", "snapshot"]
+def log_created_in_bulk(model, parent_model, actor: Actor, entries, when) -> None:
+    """ "Created" entries for many new records at once, without model instances
+    (batch ingestion, care tasks): ``entries`` yields (object id, text shown,
+    parent id, {field: value}) for records of ``model`` that belong to records of
+    ``parent_model``."""
+    from .bulk import insert_rows
+
+    record_type = ContentType.objects.get_for_model(model).pk
+    parent_type = ContentType.objects.get_for_model(parent_model).pk
+    user_id = getattr(actor.user, "pk", None)
+    channel = str(actor.channel)
+    insert_rows(
+        ChangeLogEntry,
+        [
+            "content_type_id",
+            "object_id",
+            "object_repr",
+            "parent_type_id",
+            "parent_id",
+            "action",
+            "user_id",
+            "channel",
+            "changes",
+            "version",
+            "timestamp",
+        ],
+        (
+            (
+                record_type,
+                object_id,
+                str(shown)[:200],
+                parent_type,
+                parent_id,
+                ChangeAction.CREATE.value,
+                user_id,
+                channel,
+                json.dumps(
+                    {name: [None, jsonable(value)] for name, value in fields.items()},
+                    ensure_ascii=False,
+                ),
+                1,
+                when,
+            )
+            for object_id, shown, parent_id, fields in entries
+        ),
+    )
+
+
+__all__ = [
+    "Actor",
+    "ChangeAction",
+    "diff",
+    "history_for",
+    "log_change",
+    "log_created_in_bulk",
+    "snapshot",
+]

@@ -9,11 +9,9 @@ under a unique (customer, occasion, year).
 
 import calendar
 import datetime
-import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -22,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
 from kehu.core.bulk import insert_returning, insert_rows
-from kehu.core.changelog import Actor, diff, log_change, snapshot
-from kehu.core.models import ChangeAction, ChangeLogEntry
+from kehu.core.changelog import Actor, diff, log_change, log_created_in_bulk, snapshot
+from kehu.core.models import ChangeAction
 from kehu.core.normalize import clean_text
 from kehu.customers.models import Customer, Status, Tag
 
@@ -214,46 +212,20 @@ def _store(occasion: Occasion, rows: list[tuple[int, str, int]]) -> None:
             for pk, _, _ in rows
         ],
     )
-    task_type = ContentType.objects.get_for_model(FollowUpTask).pk
-    customer_type = ContentType.objects.get_for_model(Customer).pk
-    insert_rows(
-        ChangeLogEntry,
-        [
-            "content_type_id",
-            "object_id",
-            "object_repr",
-            "parent_type_id",
-            "parent_id",
-            "action",
-            "user_id",
-            "channel",
-            "changes",
-            "version",
-            "timestamp",
-        ],
-        [
+    log_created_in_bulk(
+        FollowUpTask,
+        Customer,
+        Actor.system(),
+        (
             (
-                task_type,
                 tasks[pk],
                 titles[pk],
-                customer_type,
                 pk,
-                ChangeAction.CREATE.value,
-                None,
-                "system",
-                json.dumps(
-                    {
-                        "title": [None, titles[pk]],
-                        "due_at": [None, due.isoformat()],
-                        "assignee": [None, owner],
-                    },
-                    ensure_ascii=False,
-                ),
-                1,
-                now,
+                {"title": titles[pk], "due_at": due.isoformat(), "assignee": owner},
             )
             for pk, _, owner in rows
-        ],
+        ),
+        now,
     )
 
 

@@ -3,11 +3,9 @@ and the customers' purchase figures, in one place."""
 
 import datetime
 import decimal
-import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
@@ -25,8 +23,8 @@ from django.utils.translation import gettext as _
 from kehu.accounts import roles
 from kehu.accounts.models import Role
 from kehu.core.bulk import in_values, insert_returning, insert_rows, upsert_rows
-from kehu.core.changelog import Actor, diff, log_change, snapshot
-from kehu.core.models import ChangeAction, ChangeLogEntry
+from kehu.core.changelog import Actor, diff, log_change, log_created_in_bulk, snapshot
+from kehu.core.models import ChangeAction
 from kehu.core.normalize import clean_text, parse_moment
 from kehu.core.records import soft_delete, versioned_update
 from kehu.customers import queries as customer_queries
@@ -426,48 +424,25 @@ def _store(actor: Actor, drafts: list[_Draft]) -> list[int]:
             for product_id, quantity, unit_price, discount, amount in d.lines
         ),
     )
-    order_type = ContentType.objects.get_for_model(Order).pk
-    customer_type = ContentType.objects.get_for_model(Customer).pk
-    user_id = getattr(actor.user, "pk", None)
-    insert_rows(
-        ChangeLogEntry,
-        [
-            "content_type_id",
-            "object_id",
-            "object_repr",
-            "parent_type_id",
-            "parent_id",
-            "action",
-            "user_id",
-            "channel",
-            "changes",
-            "version",
-            "timestamp",
-        ],
+    log_created_in_bulk(
+        Order,
+        Customer,
+        actor,
         (
             (
-                order_type,
                 ids[d.external_id],
-                d.external_id[:200],
-                customer_type,
+                d.external_id,
                 d.customer_id,
-                ChangeAction.CREATE.value,
-                user_id,
-                str(actor.channel),
-                json.dumps(
-                    {
-                        "external_id": [None, d.external_id],
-                        "amount": [None, f"{d.amount} {d.currency}"],
-                        "status": [None, str(d.status)],
-                        "lines": [None, len(d.lines)],
-                    },
-                    ensure_ascii=False,
-                ),
-                1,
-                now,
+                {
+                    "external_id": d.external_id,
+                    "amount": f"{d.amount} {d.currency}",
+                    "status": str(d.status),
+                    "lines": len(d.lines),
+                },
             )
             for d in drafts
         ),
+        now,
     )
     return [ids[d.external_id] for d in drafts]
 
