@@ -47,6 +47,21 @@ def versioned_update(
     return current
 
 
+def settings_update(actor: Actor, record, cleaned: dict, fields: list[str]):
+    """Apply ``cleaned`` to an unversioned record (an admin's setting: a tier, an
+    earning rule) under a row lock, logging the fields that changed."""
+    with transaction.atomic():
+        current = type(record).objects.select_for_update().get(pk=record.pk)
+        before = snapshot(current, fields)
+        for name, value in cleaned.items():
+            setattr(current, name, value)
+        changes = diff(before, snapshot(current, fields))
+        if changes:
+            current.save()
+            log_change(current, ChangeAction.UPDATE, actor, changes)
+    return current
+
+
 def soft_delete(actor: Actor, record: BusinessRecord, parent=None) -> None:
     """Move a record to the recycle bin: marked deleted, never removed."""
     with transaction.atomic():

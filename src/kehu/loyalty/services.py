@@ -22,6 +22,7 @@ from kehu.core.bulk import insert_rows
 from kehu.core.changelog import Actor, diff, log_change, snapshot
 from kehu.core.models import ChangeAction
 from kehu.core.normalize import clean_text
+from kehu.core.records import settings_update
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer
 
@@ -339,15 +340,7 @@ def tier_save(*, actor: Actor, data: dict, tier: Tier | None = None) -> Tier:
             tier = Tier.objects.create(**cleaned)
             log_change(tier, ChangeAction.CREATE, actor, diff({}, snapshot(tier, TIER_FIELDS)))
             return tier
-        tier = Tier.objects.select_for_update().get(pk=tier.pk)
-        before = snapshot(tier, TIER_FIELDS)
-        for name, value in cleaned.items():
-            setattr(tier, name, value)
-        changes = diff(before, snapshot(tier, TIER_FIELDS))
-        if changes:
-            tier.save()
-            log_change(tier, ChangeAction.UPDATE, actor, changes)
-    return tier
+        return settings_update(actor, tier, cleaned, TIER_FIELDS)
 
 
 def tier_delete(*, actor: Actor, tier: Tier) -> None:
@@ -388,12 +381,4 @@ def earn_rule_save(*, actor: Actor, data: dict, rule: EarnRule | None = None) ->
             rule = EarnRule.objects.create(**cleaned)
             log_change(rule, ChangeAction.CREATE, actor, diff({}, snapshot(rule, RULE_FIELDS)))
             return rule
-        rule = EarnRule.objects.select_for_update().get(pk=rule.pk)
-        before = snapshot(rule, RULE_FIELDS)
-        for name, value in cleaned.items():
-            setattr(rule, name, value)
-        changes = diff(before, snapshot(rule, RULE_FIELDS))
-        if changes:
-            rule.save()
-            log_change(rule, ChangeAction.UPDATE, actor, changes)
-    return rule
+        return settings_update(actor, rule, cleaned, RULE_FIELDS)
