@@ -85,3 +85,28 @@ def fast_password_hashing(settings, request):
     """Argon2 is deliberately slow; tests that are not about hashing use MD5."""
     if "argon2" not in request.keywords:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def catalogue(admin_api):
+    """Two products, TEA-1 and CUP-2, made through the API."""
+    from kehu.sales.models import Product
+
+    for sku, name, price in [("TEA-1", "龙井 250g", "88.00"), ("CUP-2", "茶杯", "19.90")]:
+        response = admin_api.post(
+            "/api/products/", {"sku": sku, "name": name, "list_price": price}, format="json"
+        )
+        assert response.status_code == 201, response.content
+    return {p.sku: p for p in Product.objects.all()}
+
+
+def order(external_id, customer, lines, **extra):
+    """An order as POST /api/orders/batch/ takes it."""
+    return {
+        "external_id": external_id,
+        "customer": customer.pk,
+        "ordered_at": "2026-03-01T10:00:00+08:00",
+        "currency": "CNY",
+        "lines": lines,
+        **extra,
+    }

@@ -9,8 +9,7 @@ from django.test import Client
 
 from kehu.loyalty.models import LoyaltyEntry, Tier
 
-from ..conftest import make_customer
-from .conftest import order
+from ..conftest import make_customer, order
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from kehu.loyalty import queries
 from kehu.loyalty.models import LoyaltyAccount, LoyaltyEntry
 from kehu.sales.models import Order
 
-from ..conftest import make_customer
-from .conftest import order
+from ..conftest import make_customer, order
 
 pytestmark = pytest.mark.django_db
 

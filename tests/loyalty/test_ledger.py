@@ -15,8 +15,7 @@ from kehu.core.changelog import Actor
 from kehu.loyalty import queries, services
 from kehu.loyalty.models import LoyaltyAccount, LoyaltyEntry
 
-from ..conftest import make_customer
-from .conftest import order
+from ..conftest import make_customer, order
 
 pytestmark = pytest.mark.django_db
 UTC = datetime.UTC

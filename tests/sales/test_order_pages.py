@@ -7,14 +7,13 @@ import pytest
 
 from kehu.sales.models import Order, Refund
 
-from ..conftest import make_customer
-from .test_orders_api import catalogue, order  # noqa: F401 (the fixture)
+from ..conftest import make_customer, order
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_reps_orders(admin_api, people, catalogue):  # noqa: F811
+def two_reps_orders(admin_api, people, catalogue):
     mine = make_customer(owner=people["sales"], name="林小满")
     theirs = make_customer(owner=people["sales_west"], name="周大成")
     batch = {

@@ -8,32 +8,11 @@ import pytest
 
 from kehu.sales.models import Order, OrderLine, Product
 
-from ..conftest import api_client_for, make_customer
+from ..conftest import api_client_for, make_customer, order
 
 pytestmark = pytest.mark.django_db
 
 D = decimal.Decimal
-
-
-@pytest.fixture
-def catalogue(admin_api):
-    for sku, name, price in [("TEA-1", "龙井 250g", "88.00"), ("CUP-2", "茶杯", "19.90")]:
-        response = admin_api.post(
-            "/api/products/", {"sku": sku, "name": name, "list_price": price}, format="json"
-        )
-        assert response.status_code == 201, response.content
-    return {p.sku: p for p in Product.objects.all()}
-
-
-def order(external_id, customer, lines, **extra):
-    return {
-        "external_id": external_id,
-        "customer": customer.pk,
-        "ordered_at": "2026-03-01T10:00:00+08:00",
-        "currency": "CNY",
-        "lines": lines,
-        **extra,
-    }
 
 
 def test_batch_keeps_valid_orders_rejects_bad_ones_and_is_idempotent(admin_api, people, catalogue):

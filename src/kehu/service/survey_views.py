@@ -3,6 +3,7 @@ page customers open on their phones."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -117,8 +118,6 @@ def survey_list(request):
 
 def _figures_by_survey(user) -> dict:
     """Each survey's invitations, response rate, CSAT and NPS in two grouped reads."""
-    from django.db.models import Count
-
     rows: dict[int, dict] = {}
     invitations = survey_queries.invitations_visible_to(user).order_by().values("survey_id")
     for row in invitations.annotate(invitations=Count("pk"), answered=Count("answered_at")):
