@@ -105,3 +105,34 @@ def test_in_array_lookup_matches_in():
     ids = list(Tag.objects.values_list("pk", flat=True))[:3]
     assert set(Tag.objects.filter(pk__in_array=ids).values_list("pk", flat=True)) == set(ids)
     assert not Tag.objects.filter(pk__in_array=[]).exists()
+
+
+@pytest.mark.parametrize("awkward", AWKWARD)
+def test_a_value_repeated_down_a_column_is_written_exactly(awkward):
+    """A column holding one value (written once, then repeated), and a column
+    mixing clean and awkward text, keep every value."""
+    content_type = ContentType.objects.get_for_model(Tag).pk
+    moment = datetime.datetime(2026, 3, 1, 6, 30, tzinfo=datetime.UTC)
+    texts = [awkward] * 4 + ["clean-4", awkward, "clean-6", awkward]
+    insert_rows(
+        ChangeLogEntry,
+        [
+            "content_type_id",
+            "object_id",
+            "object_repr",
+            "action",
+            "channel",
+            "changes",
+            "timestamp",
+        ],
+        [(content_type, n, text, "create", "api", "{}", moment) for n, text in enumerate(texts)],
+    )
+    stored = ChangeLogEntry.objects.order_by("object_id").values_list("object_repr", "timestamp")
+    assert list(stored) == [(text, moment) for text in texts]
+    made = insert_returning(
+        Tag,
+        ["name", "color", "created_at"],
+        [(f"{awkward}-{n}", awkward[:7], moment) for n in range(3)],
+        returning=["name", "color"],
+    )
+    assert sorted(made) == [(f"{awkward}-{n}", awkward[:7]) for n in range(3)]

@@ -8,6 +8,7 @@ took 0.4 s of Python in ``bulk_create``.
 import datetime
 import decimal
 import json
+import re
 from collections.abc import Iterable
 
 from django.db import connection, models
@@ -63,25 +64,40 @@ def _copy_value(value) -> str:
     return str(value)
 
 
-def _column_encoder(values: list):
-    """The cheapest way to write one column's values as COPY text."""
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+_NEEDS_QUOTING = re.compile(r'["\\\\]')
+
+
+def _column_text(values: tuple) -> list[str]:
+    """One column's values as COPY text, by the cheapest path that is exact: a
+    value repeated down the column (a batch's time, caller, kind) is written
+    once, plain numbers and times without a Python call per value, and strings
+    as they are unless one needs escaping."""
+    first = values[0]
+    if values.count(first) == len(values):
+        return [_copy_value(first)] * len(values)
     kinds = set(map(type, values))
     if kinds <= {int, decimal.Decimal}:
-        return str
-    if len(kinds) == 1 and issubclass(next(iter(kinds)), datetime.date):
-        return datetime.date.isoformat if kinds == {datetime.date} else datetime.datetime.isoformat
-    return _copy_value
+        return list(map(str, values))
+    if kinds == {str}:
+        if _NEEDS_ESCAPE.search("".join(values)):
+            return [v.translate(_COPY_ESCAPES) for v in values]
+        return list(values)
+    if kinds == {datetime.datetime}:
+        return list(map(datetime.datetime.isoformat, values))
+    if kinds == {datetime.date}:
+        return list(map(datetime.date.isoformat, values))
+    return list(map(_copy_value, values))
 
 
 def copy_text(rows: list[tuple]) -> str:
     """``rows`` as the text of PostgreSQL's COPY format. Built here, a column at a
-    time, it costs a third of what psycopg's ``write_row`` spends adapting each
-    value (0.14 s for 30,000 rows)."""
+    time, it costs a fraction of what psycopg's ``write_row`` spends adapting
+    each value (0.14 s for 30,000 rows)."""
     if not rows:
         return ""
-    columns = list(zip(*rows, strict=True))
-    texts = [list(map(_column_encoder(list(c)), c)) for c in columns]
-    return "".join("\t".join(row) + "\n" for row in zip(*texts, strict=True))
+    texts = [_column_text(column) for column in zip(*rows, strict=True)]
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
 
 
 def _array_element(value) -> str:
@@ -102,11 +118,15 @@ def pg_array(values) -> str:
     parameter and cast in SQL. psycopg's client-side binding would otherwise quote
     each element of a list parameter in Python: 60 ms per batch of 2,000 orders."""
     values = list(values)
+    if values and values.count(values[0]) == len(values):  # a batch's time, status …
+        return "{" + ",".join([_array_element(values[0])] * len(values)) + "}"
     kinds = set(map(type, values))
     if kinds <= {int, decimal.Decimal}:  # the common columns, without a call per value
         return "{" + ",".join(map(str, values)) + "}"
     if len(kinds) == 1 and issubclass(next(iter(kinds)), datetime.date):
         return "{" + ",".join(v.isoformat() for v in values) + "}"
+    if kinds == {str} and not _NEEDS_QUOTING.search("".join(values)):
+        return '{"' + '","'.join(values) + '"}'
     return "{" + ",".join(map(_array_element, values)) + "}"
 
 
@@ -132,9 +152,15 @@ def upsert_rows(
     rows in one statement (the table is aliased ``s``; ``excluded`` names the new
     row). Values: Python values; decimals and datetimes are converted here.
     With ``returning``, those columns of every row as it is after the statement
-    (inserted or updated), else an empty list."""
+    (inserted or updated), else an empty list.
+
+    Rows go in the order of their conflict key: two transactions upserting
+    overlapping rows then lock them in the same order, and wait for each other
+    instead of deadlocking."""
     if not rows:
         return []
+    key = [columns.index(c.strip()) for c in conflict.split(",")]
+    rows = sorted(rows, key=lambda row: [row[i] for i in key])
     back = ""
     if returning:
         back = " RETURNING " + ", ".join(connection.ops.quote_name(c) for c in returning)

@@ -36,6 +36,7 @@ from .models import Order, OrderLine, OrderStatus, Product, PurchaseSummary, Ref
 MAX_BATCH = 10_000
 MAX_LINES = 1_000
 CENT = decimal.Decimal("0.01")
+ZERO = decimal.Decimal(0)
 MONEY_LIMIT = decimal.Decimal("1e13")
 # Orders that count as purchases in the customers' figures.
 COUNTED = [OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED]
@@ -56,7 +57,8 @@ def _decimal(value, *, minimum=None, places=2) -> decimal.Decimal:
         if isinstance(value, bool) or value in (None, ""):
             raise ValueError(_("Enter a number."))
         try:
-            number = decimal.Decimal(value.strip() if type(value) is str else str(value))
+            # Decimal itself ignores surrounding whitespace.
+            number = decimal.Decimal(value if type(value) is str else str(value))
         except decimal.InvalidOperation:
             raise ValueError(_("Enter a number.")) from None
         if not number.is_finite() or abs(number) >= MONEY_LIMIT:
@@ -239,33 +241,45 @@ def _draft_line(line, products: dict[str, Product]) -> tuple[dict, tuple | None]
     if not isinstance(line, dict):
         return {"non_field_errors": [_("Each line must be a JSON object.")]}, None
     errors: dict[str, list[str]] = {}
-    sku = clean_text(line.get("sku", ""))
-    product = products.get(sku)
+    sku = line.get("sku", "")
+    # Most SKUs arrive clean: look them up as sent before cleaning.
+    product = products.get(sku) if type(sku) is str else None
     if product is None:
-        errors["sku"] = [_("There is no product with this SKU.")]
-    values = {}
-    for name, minimum, places, default in (
-        ("quantity", None, 3, None),
-        ("unit_price", 0, 2, product.list_price if product else None),
-        ("discount", 0, 2, 0),
-    ):
-        raw = line.get(name)
-        if raw in (None, "") and default is not None:
-            values[name] = decimal.Decimal(default)
-            continue
+        product = products.get(clean_text(sku))
+        if product is None:
+            errors["sku"] = [_("There is no product with this SKU.")]
+    quantity = unit_price = discount = None
+    try:
+        quantity = _decimal(line.get("quantity"), places=3)
+        if quantity <= 0:
+            errors["quantity"] = [_("Must be more than 0.")]
+    except ValueError as error:
+        errors["quantity"] = [str(error)]
+    raw = line.get("unit_price")
+    if raw in (None, ""):
+        if product is not None:
+            unit_price = product.list_price
+        else:
+            errors["unit_price"] = [_("Enter a number.")]
+    else:
         try:
-            values[name] = _decimal(raw, minimum=minimum, places=places)
+            unit_price = _decimal(raw, minimum=0, places=2)
         except ValueError as error:
-            errors[name] = [str(error)]
-    if "quantity" in values and values["quantity"] <= 0:
-        errors["quantity"] = [_("Must be more than 0.")]
+            errors["unit_price"] = [str(error)]
+    raw = line.get("discount")
+    if raw in (None, ""):
+        discount = ZERO
+    else:
+        try:
+            discount = _decimal(raw, minimum=0, places=2)
+        except ValueError as error:
+            errors["discount"] = [str(error)]
     if errors:
         return errors, None
-    gross = (values["quantity"] * values["unit_price"]).quantize(CENT, decimal.ROUND_HALF_UP)
-    if values["discount"] > gross:
+    gross = (quantity * unit_price).quantize(CENT, decimal.ROUND_HALF_UP)
+    if discount > gross:
         return {"discount": [_("The discount is larger than the line's price.")]}, None
-    amount = gross - values["discount"]
-    return {}, (product.pk, values["quantity"], values["unit_price"], values["discount"], amount)
+    return {}, (product.pk, quantity, unit_price, discount, gross - discount)
 
 
 def order_batch_ingest(*, actor: Actor, orders) -> IngestResult:
@@ -295,13 +309,14 @@ def order_batch_ingest(*, actor: Actor, orders) -> IngestResult:
 
 def _ingest(actor: Actor, orders: list) -> IngestResult:
     result = IngestResult()
-    skus = {
-        clean_text(line.get("sku", ""))
+    sent = {
+        line.get("sku", "")
         for item in orders
         if isinstance(item, dict) and isinstance(item.get("lines"), list)
         for line in item["lines"]
-        if isinstance(line, dict)
+        if isinstance(line, dict) and isinstance(line.get("sku", ""), str | int | float)
     }
+    skus = {clean_text(sku) for sku in sent}
     # Inactive products still count: a batch may carry past orders.
     products = {p.sku: p for p in _in_chunks(Product.objects.all(), "sku", skus)}
     drafts: list[_Draft] = []
