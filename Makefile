@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 setup:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --extra predict
 
 # Debian packages the browser tests and PDF/screenshot rendering need.
 system:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kehu.engagement",
     "kehu.service",
     "kehu.loyalty",
+    "kehu.segments",
 ]
 
 MIDDLEWARE = [

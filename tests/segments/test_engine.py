@@ -1,0 +1,232 @@
+"""RFM scores, the 11 segments, the eight classes and lifecycle stages agree
+exactly with an independent pandas implementation written here, on generated
+data with ties, single purchases, refunds only, zero amounts and rows outside
+the window; and classification does not depend on row order."""
+
+import datetime
+import random
+
+import pandas as pd
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kehu.segments import engine
+from kehu.segments.engine import EngineConfig
+
+AS_OF = datetime.date(2026, 6, 30)
+
+
+def generated(seed: int, customers: int = 400) -> pd.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for n in range(customers):
+        name = f"C{n:04d}"
+        kind = rng.random()
+        count = 1 if kind < 0.25 else rng.randint(1, 9)
+        for _ in range(count):
+            day = AS_OF - datetime.timedelta(days=rng.choice(range(0, 500, 7)))  # ties
+            if rng.random() < 0.05:
+                day = AS_OF + datetime.timedelta(days=rng.randint(1, 20))  # after as_of
+            amount = rng.choice([0, 100, 100, 250, 990, *range(1000, 9000, 500)]) * 10_000
+            if kind > 0.95:  # refunds only
+                amount = -rng.choice([100, 250]) * 10_000
+            elif rng.random() < 0.08:
+                amount = -rng.choice([50, 100]) * 10_000
+            rows.append((name, day, amount))
+    return pd.DataFrame(rows, columns=["customer", "day", "amount"])
+
+
+def reference(tx: pd.DataFrame, config: EngineConfig) -> pd.DataFrame:
+    """The documented definitions, computed plainly, one customer at a time."""
+    tx = tx[tx["day"] <= AS_OF]
+    start = AS_OF - datetime.timedelta(days=config.window_days) if config.window_days else None
+    rfm = {}
+    for customer, rows in tx.groupby("customer"):
+        window = rows if start is None else rows[rows["day"] > start]
+        if window.empty:
+            continue
+        purchases = window[window["amount"] >= 0]
+        last = purchases["day"].max() if len(purchases) else window["day"].max()
+        rfm[customer] = {
+            "R": (AS_OF - last).days,
+            "F": len(purchases),
+            "M": int(window["amount"].sum()),
+        }
+    table = pd.DataFrame.from_dict(rfm, orient="index")
+    n = len(table)
+
+    # A value's smallest rank, worst first, is 1 + how many customers are worse.
+    others = list(table.itertuples())
+    table["r_score"] = table.apply(
+        lambda row: 1 + (5 * sum(row["R"] < o.R for o in others)) // n, axis=1
+    )
+    table["f_score"] = table.apply(
+        lambda row: 1 + (5 * sum(row["F"] > o.F for o in others)) // n, axis=1
+    )
+    table["m_score"] = table.apply(
+        lambda row: 1 + (5 * sum(row["M"] > o.M for o in others)) // n, axis=1
+    )
+    center = {"mean": pd.Series.mean, "median": pd.Series.median}[config.class_center]
+    r_c, f_c, m_c = center(table["R"]), center(table["F"]), center(table["M"])
+    table["rfm_segment"] = [
+        segment(r, f) for r, f in zip(table.r_score, table.f_score, strict=True)
+    ]
+    table["rfm_class"] = [
+        eight_class(r < r_c, f > f_c, m > m_c)
+        for r, f, m in zip(table.R, table.F, table.M, strict=True)
+    ]
+    stages = {}
+    for customer, rows in tx.groupby("customer"):
+        purchases = rows[rows["amount"] >= 0]
+        stages[customer] = stage(purchases["day"], config)
+    table.attrs["stages"] = stages  # every customer with a row, scored or not
+    return table
+
+
+def segment(r: int, f: int) -> str:
+    if r == 5 and f >= 4:
+        return "champions"
+    if r in (3, 4) and f >= 4:
+        return "loyal"
+    if r >= 4 and f in (2, 3):
+        return "potential_loyalist"
+    if r == 5 and f == 1:
+        return "new"
+    if r == 4 and f == 1:
+        return "promising"
+    if r == 3 and f == 3:
+        return "need_attention"
+    if r == 3 and f <= 2:
+        return "about_to_sleep"
+    if r <= 2 and f in (3, 4):
+        return "at_risk"
+    if r <= 2 and f == 5:
+        return "cant_lose"
+    if r == 2:
+        return "hibernating"
+    return "lost"
+
+
+def eight_class(r_high: bool, f_high: bool, m_high: bool) -> str:
+    importance = "important" if m_high else "general"
+    kind = {(True, True): "value", (True, False): "develop", (False, True): "keep"}.get(
+        (r_high, f_high), "retain"
+    )
+    return f"{importance}_{kind}"
+
+
+def stage(days: pd.Series, config: EngineConfig):
+    if days.empty:
+        return None
+    first, last = days.min(), days.max()
+    if (AS_OF - first).days <= config.new_days:
+        return "new"
+    active, churn = config.active_days, config.churn_days
+    distinct = days.nunique()
+    if config.lifecycle_mode == "rhythm" and distinct >= 2:
+        gap = max((last - first).days / (distinct - 1), 1.0)
+        active, churn = gap * config.rhythm_active, gap * config.rhythm_churn
+    since = (AS_OF - last).days
+    return "active" if since <= active else "silent" if since <= churn else "churned"
+
+
+def ours(tx: pd.DataFrame, config: EngineConfig) -> pd.DataFrame:
+    frame = pl.DataFrame(
+        {name: tx[name].tolist() for name in ("customer", "day", "amount")},
+        schema={"customer": pl.String, "day": pl.Date, "amount": pl.Int64},
+    )
+    result = engine.classify(frame, as_of=AS_OF, config=config)
+    return pd.DataFrame(result.to_dict(as_series=False)).set_index("customer")
+
+
+CONFIGS = [
+    EngineConfig(),
+    EngineConfig(window_days=180, class_center="median"),
+    EngineConfig(lifecycle_mode="rhythm", new_days=7, active_days=60, churn_days=120),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rfm_segments_classes_and_lifecycle_match_pandas(seed, config):
+    tx = generated(seed)
+    expected = reference(tx, config)
+    got = ours(tx, config)
+    scored = got[got["rfm_recency_days"].notna()]
+    assert sorted(scored.index) == sorted(expected.index)
+    for column, theirs in [
+        ("rfm_recency_days", "R"),
+        ("rfm_frequency", "F"),
+        ("rfm_monetary", "M"),
+        ("r_score", "r_score"),
+        ("f_score", "f_score"),
+        ("m_score", "m_score"),
+        ("rfm_segment", "rfm_segment"),
+        ("rfm_class", "rfm_class"),
+    ]:
+        mine = scored[column].astype(object).to_dict()
+        assert mine == expected[theirs].astype(object).to_dict(), column
+    stages = {k: None if pd.isna(v) else v for k, v in got["lifecycle_stage"].items()}
+    assert stages == expected.attrs["stages"]
+    # the data has what the test is about
+    assert (expected["F"] == 0).any() and (expected["M"] < 0).any()
+    assert expected.duplicated(["R"]).any() and expected.duplicated(["M"]).any()
+    assert set(expected["rfm_segment"]) >= {"champions", "lost", "new", "at_risk"}
+
+
+def test_customers_outside_the_window_keep_a_stage_but_no_scores():
+    tx = pd.DataFrame(
+        [
+            ("old", AS_OF - datetime.timedelta(days=400), 100_000),
+            ("recent", AS_OF - datetime.timedelta(days=5), 100_000),
+            ("future", AS_OF + datetime.timedelta(days=5), 100_000),
+        ],
+        columns=["customer", "day", "amount"],
+    )
+    got = ours(tx, EngineConfig(window_days=365))
+    assert list(got.index) == ["old", "recent"]
+    assert pd.isna(got.loc["old", "r_score"]) and got.loc["old", "lifecycle_stage"] == "churned"
+    # the only customer scored: rank 1 of 1, score 1 + floor(5 * 0 / 1)
+    assert got.loc["recent", "r_score"] == 1 and got.loc["recent", "lifecycle_stage"] == "new"
+
+
+transactions = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d", "e", "f", "张", "李"]),
+        st.integers(0, 500).map(lambda d: AS_OF - datetime.timedelta(days=d)),
+        st.sampled_from([-500_000, 0, 100_000, 100_000, 2_500_000, 10_000_000]),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=transactions, seed=st.integers(0, 10**6))
+def test_classification_is_deterministic_and_ignores_row_order(rows, seed):
+    tx = pd.DataFrame(rows, columns=["customer", "day", "amount"])
+    shuffled = tx.sample(frac=1, random_state=seed).reset_index(drop=True)
+    for config in CONFIGS[:2]:
+        first = ours(tx, config)
+        pd.testing.assert_frame_equal(first, ours(shuffled, config))
+        pd.testing.assert_frame_equal(first, ours(tx, config))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=transactions)
+def test_scores_agree_with_pandas_on_any_small_data(rows):
+    tx = pd.DataFrame(rows, columns=["customer", "day", "amount"])
+    expected = reference(tx, CONFIGS[0])
+    got = ours(tx, CONFIGS[0])
+    scored = got[got["rfm_recency_days"].notna()]
+    for column in ["r_score", "f_score", "m_score", "rfm_segment", "rfm_class"]:
+        assert scored[column].astype(object).to_dict() == expected[column].to_dict(), column
+
+
+def test_config_rejects_contradictions():
+    with pytest.raises(ValueError, match="active_days < churn_days"):
+        EngineConfig(active_days=200, churn_days=100)
+    with pytest.raises(ValueError, match="class_center"):
+        EngineConfig(class_center="mode")
