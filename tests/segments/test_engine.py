@@ -230,3 +230,21 @@ def test_config_rejects_contradictions():
         EngineConfig(active_days=200, churn_days=100)
     with pytest.raises(ValueError, match="class_center"):
         EngineConfig(class_center="mode")
+
+
+def test_rows_summed_per_day_with_their_count_classify_like_the_rows():
+    """The database sends a customer's orders of one day as one row with a count."""
+    tx = generated(3)
+    tx = tx[tx["amount"] >= 0]
+    summed = tx.groupby(["customer", "day"], as_index=False).agg(
+        amount=("amount", "sum"), count=("amount", "size")
+    )
+    assert len(summed) < len(tx)
+    frame = pl.DataFrame(
+        {name: summed[name].tolist() for name in ("customer", "day", "amount", "count")},
+        schema={"customer": pl.String, "day": pl.Date, "amount": pl.Int64, "count": pl.Int64},
+    )
+    for config in CONFIGS:
+        by_day = engine.classify(frame, as_of=AS_OF, config=config)
+        by_day = pd.DataFrame(by_day.to_dict(as_series=False)).set_index("customer")
+        pd.testing.assert_frame_equal(by_day, ours(tx, config))

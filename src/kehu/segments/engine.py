@@ -3,10 +3,12 @@ scheme and lifecycle stages, computed set-based with Polars from a frame of
 transactions. It imports nothing of Django, so ``kehu analyze`` (any file),
 ``kehu segment run`` (the database) and the tests all run the same code.
 
-Input: one row per purchase or refund, with columns ``customer`` (text),
+Input: one row per purchase or refund, with columns ``customer`` (any id),
 ``day`` (date) and ``amount`` (integer ten-thousandths of the currency, so sums
-are exact and do not depend on row order). A row with an amount of 0 or more
-is a purchase (an order, a free one included); a negative amount is a refund.
+are exact and do not depend on row order); optionally ``count``, the purchases a
+row stands for (a customer's orders of one day, summed by the database). A row
+with an amount of 0 or more is a purchase (an order, a free one included); a
+negative amount is a refund.
 
 Conventions (docs/segments.md):
 
@@ -127,6 +129,8 @@ def summarize(
     """One row per customer with a row up to ``as_of``: the RFM values, the
     purchase history lifecycle needs, and the BG/NBD inputs."""
     calibration_end = calibration_end or as_of
+    if "count" not in transactions.columns:
+        transactions = transactions.with_columns(pl.lit(1, pl.Int64).alias("count"))
     tx = transactions.lazy().filter(pl.col("day") <= as_of)
     purchase = pl.col("amount") >= 0
     in_window = (
@@ -139,7 +143,7 @@ def summarize(
         pl.col("day").filter(purchase).max().alias("last_purchase"),
         pl.col("day").filter(in_window & purchase).max().alias("_last_in_window"),
         pl.col("day").filter(in_window).max().alias("_last_row_in_window"),
-        purchase.filter(in_window).sum().cast(pl.Int64).alias("rfm_frequency"),
+        pl.col("count").filter(in_window & purchase).sum().cast(pl.Int64).alias("rfm_frequency"),
         pl.col("amount").filter(in_window).sum().alias("rfm_monetary"),
         pl.col("day").filter(purchase).n_unique().alias("purchase_days"),
         pl.col("day").filter(in_window).count().alias("_rows_in_window"),

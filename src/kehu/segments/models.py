@@ -68,3 +68,130 @@ class SegmentSettings(models.Model):
 
     def __str__(self):
         return str(self._meta.verbose_name)
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class RunTrigger(models.TextChoices):
+    COMMAND = "command", _("Command")
+    SCHEDULE = "schedule", _("Nightly schedule")
+    ORDERS = "orders", _("New orders")
+    USER = "user", _("User")
+
+
+class SegmentRun(models.Model):
+    """One classification of the whole base (or, for new orders, of the
+    customers they touched), with the figures it found."""
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    as_of = models.DateField(_("as of"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    trigger = models.CharField(_("started by"), max_length=8, choices=RunTrigger.choices)
+    created_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    # Sizes per scheme, the R × F matrix, fitted parameters, timings.
+    stats = models.JSONField(_("figures"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("segment run")
+        verbose_name_plural = _("segment runs")
+
+    def __str__(self):
+        return f"{self.as_of} ({self.get_status_display()})"
+
+
+class SegmentSnapshot(models.Model):
+    """Who was in which segment of one scheme after a run: customer ids and
+    their segment's position in ``labels``, as compressed arrays (a million
+    customers take a few MB), so migrations between runs are a join in memory."""
+
+    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="snapshots")
+    scheme = models.CharField(_("scheme"), max_length=40)
+    labels = models.JSONField(default=list)
+    counts = models.JSONField(default=dict)
+    customer_ids = models.BinaryField()
+    codes = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("segment snapshot")
+        verbose_name_plural = _("segment snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "scheme"], name="snapshot_run_scheme"),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}: {self.scheme}"
+
+
+class CustomerScore(models.Model):
+    """A customer's figures from the latest run: RFM values and scores, segment,
+    class, lifecycle and predictions, with what is needed to explain them."""
+
+    # No database constraint: a run rewrites a million rows at once.
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="score",
+        db_constraint=False,
+        verbose_name=_("customer"),
+    )
+    run = models.ForeignKey(
+        SegmentRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    as_of = models.DateField(_("as of"))
+    rfm_recency_days = models.IntegerField(_("days since the last purchase"), null=True)
+    rfm_frequency = models.IntegerField(_("purchases"), null=True)
+    rfm_monetary = models.DecimalField(_("net spend"), max_digits=18, decimal_places=2, null=True)
+    r_score = models.PositiveSmallIntegerField("R", null=True)
+    f_score = models.PositiveSmallIntegerField("F", null=True)
+    m_score = models.PositiveSmallIntegerField("M", null=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=20, blank=True)
+    rfm_class = models.CharField(_("RFM class"), max_length=20, blank=True)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=8, blank=True)
+    first_purchase = models.DateField(_("first purchase"), null=True)
+    last_purchase = models.DateField(_("last purchase"), null=True)
+    purchase_days = models.PositiveIntegerField(_("purchase days"), default=0)
+    active_within_days = models.FloatField(_("active within (days)"), null=True)
+    churned_after_days = models.FloatField(_("churned after (days)"), null=True)
+    p_alive = models.FloatField(_("probability active"), null=True)
+    expected_purchases_30 = models.FloatField(_("expected purchases, 30 days"), null=True)
+    expected_purchases_90 = models.FloatField(_("expected purchases, 90 days"), null=True)
+    expected_purchases_365 = models.FloatField(_("expected purchases, 365 days"), null=True)
+    expected_spend = models.DecimalField(
+        _("expected spend per purchase"), max_digits=18, decimal_places=2, null=True
+    )
+    clv = models.DecimalField(_("lifetime value"), max_digits=18, decimal_places=2, null=True)
+
+    class Meta:
+        verbose_name = _("customer score")
+        verbose_name_plural = _("customer scores")
+        indexes = [
+            models.Index(fields=["rfm_segment"], name="score_segment"),
+            models.Index(fields=["rfm_class"], name="score_class"),
+            models.Index(fields=["lifecycle_stage"], name="score_stage"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.rfm_segment or '-'}"

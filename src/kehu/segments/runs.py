@@ -1,0 +1,244 @@
+"""A segment run: classify every customer from Kehu's orders, store each one's
+figures (``CustomerScore``), a snapshot of every scheme's membership and the
+run's figures (sizes, R × F matrix, fitted parameters, timings)."""
+
+import datetime
+import time
+import zlib
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kehu.core.bulk import insert_rows
+from kehu.core.changelog import Actor
+
+from . import engine, predict, sources
+from .engine import CLASS_GRID, LIFECYCLE_STAGES, SEGMENT_GRID, UNITS_PER_CURRENCY
+from .models import CustomerScore, RunStatus, SegmentRun, SegmentSnapshot
+from .settings_store import engine_config
+
+SCHEMES: dict[str, list[str]] = {
+    "rfm_segment": list(SEGMENT_GRID),
+    "rfm_class": list(CLASS_GRID.values()),
+    "lifecycle_stage": LIFECYCLE_STAGES,
+}
+SCORE_COLUMNS = [
+    "customer_id",
+    "run_id",
+    "as_of",
+    "rfm_recency_days",
+    "rfm_frequency",
+    "rfm_monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "rfm_class",
+    "lifecycle_stage",
+    "first_purchase",
+    "last_purchase",
+    "purchase_days",
+    "active_within_days",
+    "churned_after_days",
+    "p_alive",
+    "expected_purchases_30",
+    "expected_purchases_90",
+    "expected_purchases_365",
+    "expected_spend",
+    "clv",
+]
+PREDICTION_COLUMNS = [
+    "p_alive",
+    "expected_purchases_30",
+    "expected_purchases_90",
+    "expected_purchases_365",
+    "expected_spend",
+    "clv",
+]
+
+Progress = Callable[[str], None]
+
+
+def _score_frame(
+    classified: pl.DataFrame, predictions: pl.DataFrame | None, run: SegmentRun
+) -> pl.DataFrame:
+    frame = classified
+    if predictions is not None:
+        frame = frame.join(predictions, on="customer", how="left")
+    for name in PREDICTION_COLUMNS:
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(name))
+    money = ["rfm_monetary"]
+    return frame.select(
+        pl.col("customer").alias("customer_id"),
+        pl.lit(run.pk).alias("run_id"),
+        pl.lit(run.as_of).alias("as_of"),
+        "rfm_recency_days",
+        "rfm_frequency",
+        *[(pl.col(m) / UNITS_PER_CURRENCY).round(2).alias(m) for m in money],
+        "r_score",
+        "f_score",
+        "m_score",
+        pl.col("rfm_segment").fill_null(""),
+        pl.col("rfm_class").fill_null(""),
+        pl.col("lifecycle_stage").fill_null(""),
+        "first_purchase",
+        "last_purchase",
+        pl.col("purchase_days").fill_null(0),
+        "active_within_days",
+        "churned_after_days",
+        *[pl.col(p).fill_nan(None) for p in PREDICTION_COLUMNS[:4]],
+        *[pl.col(p).fill_nan(None).round(2) for p in PREDICTION_COLUMNS[4:]],
+    )
+
+
+def _write_scores(scores: pl.DataFrame) -> None:
+    """Replace every customer's figures in one transaction: readers see the old
+    run or the new one, never a mix."""
+    table = connection.ops.quote_name(CustomerScore._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        if connection.vendor == "postgresql":
+            names = ", ".join(connection.ops.quote_name(c) for c in SCORE_COLUMNS)
+            text = scores.write_csv(
+                separator="\t", include_header=False, null_value="\\N", quote_style="never"
+            )  # COPY's text format: the columns hold numbers, dates and plain codes
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                copy.write(text)
+        else:
+            dates = scores.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"))
+            insert_rows(CustomerScore, SCORE_COLUMNS, dates.iter_rows())
+
+
+def _snapshot(run: SegmentRun, frame: pl.DataFrame, scheme: str) -> SegmentSnapshot:
+    labels = SCHEMES[scheme]
+    members = frame.filter(pl.col(scheme).is_not_null()).select(
+        "customer", pl.col(scheme).replace_strict(labels, list(range(len(labels))), default=None)
+    )
+    ids = members["customer"].cast(pl.Int64).to_numpy().astype(np.int64)
+    codes = members[scheme].cast(pl.Int8).to_numpy().astype(np.int8)
+    counts = {label: int((codes == n).sum()) for n, label in enumerate(labels)}
+    return SegmentSnapshot(
+        run=run,
+        scheme=scheme,
+        labels=labels,
+        counts=counts,
+        customer_ids=zlib.compress(ids.tobytes(), 1),
+        codes=zlib.compress(codes.tobytes(), 1),
+    )
+
+
+def _stats(classified: pl.DataFrame) -> dict:
+    scored = classified.filter(pl.col("r_score").is_not_null())
+    matrix = (
+        scored.group_by("r_score", "f_score")
+        .agg(pl.len().alias("customers"), pl.col("rfm_monetary").sum().alias("revenue"))
+        .sort("r_score", "f_score")
+    )
+    return {
+        "scored": scored.height,
+        "rf_matrix": [
+            {
+                "r": r,
+                "f": f,
+                "customers": n,
+                "revenue": round(revenue / UNITS_PER_CURRENCY, 2),
+            }
+            for r, f, n, revenue in matrix.rows()
+        ],
+    }
+
+
+def segment_run(
+    *,
+    actor: Actor,
+    trigger: str,
+    as_of: datetime.date | None = None,
+    with_predictions: bool = True,
+    progress: Progress = lambda step: None,
+) -> SegmentRun:
+    """Classify every live customer as of ``as_of`` (default today, in
+    KEHU_TIME_ZONE) and store the results. A failed run is kept with its error
+    and the previous results stay in place."""
+    as_of = as_of or timezone.localdate()
+    run = SegmentRun.objects.create(
+        started_at=timezone.now(),
+        as_of=as_of,
+        trigger=trigger,
+        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+    )
+    timings: dict[str, float] = {}
+
+    def step(name: str):
+        progress(name)
+        timings[name] = time.perf_counter()
+
+    try:
+        step("reading orders")
+        days = sources.order_days(as_of)
+        live = sources.live_customer_ids()
+        config = engine_config()
+        step("classifying")
+        # Customers in the recycle bin are neither scored nor counted in others' ranks.
+        days = days.join(live.to_frame(), on="customer", how="semi")
+        classified = engine.classify(days, as_of=as_of, config=config)
+        classified = live.to_frame().join(classified, on="customer", how="left")
+        fitted = None
+        prediction_error = ""
+        if with_predictions and predict.available():
+            step("predicting")
+            try:
+                fitted = predict.predict(classified, config)
+            except predict.PredictionError as error:
+                prediction_error = str(error)
+        step("writing scores")
+        _write_scores(_score_frame(classified, fitted.predictions if fitted else None, run))
+        step("writing snapshots")
+        snapshots = [_snapshot(run, classified, scheme) for scheme in SCHEMES]
+        SegmentSnapshot.objects.bulk_create(snapshots)
+        step("done")
+        marks = list(timings.items())
+        run.stats = _stats(classified) | {
+            "sizes": {s.scheme: s.counts for s in snapshots},
+            "bgnbd": fitted.bgnbd if fitted else None,
+            "gamma_gamma": fitted.gamma_gamma if fitted else None,
+            "prediction_error": prediction_error,
+            "seconds": {
+                name: round(marks[n + 1][1] - at, 2) for n, (name, at) in enumerate(marks[:-1])
+            },
+        }
+        run.customers = classified.height
+        run.status = RunStatus.DONE
+    except Exception as error:
+        run.status = RunStatus.FAILED
+        run.error = f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        run.finished_at = timezone.now()
+        run.save()
+    return run
+
+
+def load_snapshot(snapshot: SegmentSnapshot) -> pl.DataFrame:
+    """Customer ids and their segment label."""
+    ids = np.frombuffer(zlib.decompress(bytes(snapshot.customer_ids)), dtype=np.int64)
+    codes = np.frombuffer(zlib.decompress(bytes(snapshot.codes)), dtype=np.int8)
+    labels = pl.Series(snapshot.labels, dtype=pl.String)
+    return pl.DataFrame({"customer": ids, "segment": labels.gather(codes.astype(np.int64))})
+
+
+def migration(scheme: str, earlier: SegmentRun, later: SegmentRun) -> pl.DataFrame:
+    """How many customers moved from each segment (``earlier``) to each segment
+    (``later``): columns ``from``, ``to`` and ``customers``; a customer new to
+    the scheme comes from null, one who left it goes to null."""
+    before = load_snapshot(earlier.snapshots.get(scheme=scheme))
+    after = load_snapshot(later.snapshots.get(scheme=scheme))
+    joined = before.join(after, on="customer", how="full", suffix="_after", coalesce=True)
+    return (
+        joined.group_by(pl.col("segment").alias("from"), pl.col("segment_after").alias("to"))
+        .len("customers")
+        .sort("from", "to", nulls_last=True)
+    )

@@ -1,0 +1,157 @@
+"""A segment run over Kehu's own orders: what counts as a purchase, on which
+local day, for how much; stored scores, snapshots, migrations between runs and
+the command."""
+
+import datetime
+import json
+from io import StringIO
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+
+from kehu.sales import services as sales
+from kehu.sales.models import Order
+from kehu.segments import runs
+from kehu.segments.engine import EngineConfig
+from kehu.segments.models import CustomerScore, RunTrigger, SegmentSnapshot
+
+from ..conftest import make_customer, system_actor
+from .test_engine import AS_OF, reference
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(orders):
+    result = sales.order_batch_ingest(actor=system_actor(), orders=orders)
+    assert result.rejected == [], result.rejected
+    return result
+
+
+def order(ref, customer, when, price, status="paid", quantity=1):
+    return {
+        "external_id": ref,
+        "customer": customer.pk,
+        "ordered_at": when,
+        "currency": "CNY",
+        "status": status,
+        "lines": [{"sku": "TEA-1", "quantity": quantity, "unit_price": price}],
+    }
+
+
+@pytest.fixture
+def history():
+    sales.product_create(
+        actor=system_actor(), data={"sku": "TEA-1", "name": "龙井", "list_price": "88.00"}
+    )
+    people = [make_customer(name=f"客户{n}") for n in range(14)]
+    orders = []
+    for n, person in enumerate(people):
+        for k in range(n % 5 + 1):
+            day = AS_OF - datetime.timedelta(days=7 * n + 30 * k)
+            orders.append(order(f"o{n}-{k}", person, f"{day}T10:00:00+08:00", f"{50 + n}.00"))
+    # 00:30 in Shanghai is the day before in UTC: it counts on the local day.
+    orders.append(order("early", people[0], f"{AS_OF}T00:30:00+08:00", "10.00"))
+    orders.append(order("cancelled", people[1], f"{AS_OF}T09:00:00+08:00", "999.00", "cancelled"))
+    tomorrow = AS_OF + datetime.timedelta(days=1)
+    orders.append(order("after", people[2], f"{tomorrow}T09:00:00+08:00", "5.00"))
+    ingest(orders)
+    refunded = Order.objects.get(external_id="o3-0")
+    sales.refund_create(actor=system_actor(), order=refunded, data={"amount": "20.00"})
+    gone = make_customer(name="已删除")
+    ingest([order("gone", gone, f"{AS_OF}T09:00:00+08:00", "70.00")])
+    from kehu.customers.services import customer_delete
+
+    customer_delete(actor=system_actor(), customer=gone)
+    return people
+
+
+def expected_from_orders() -> pd.DataFrame:
+    """The RFM the documentation defines, from the order rows, independently."""
+    rows = pd.DataFrame(
+        list(
+            Order.objects.exclude(status="cancelled")
+            .filter(customer__deleted_at__isnull=True)
+            .values("customer_id", "ordered_at", "amount", "refunded_amount", "base_rate")
+        )
+    )
+    local = pd.to_datetime(rows["ordered_at"], utc=True).dt.tz_convert("Asia/Shanghai")
+    net = (rows["amount"] - rows["refunded_amount"]) * rows["base_rate"]
+    tx = pd.DataFrame(
+        {
+            "customer": rows["customer_id"],
+            "day": local.dt.date,
+            "amount": [int(value * 10_000) for value in net],
+        }
+    )
+    return reference(tx, EngineConfig())
+
+
+def test_run_scores_every_live_customer_from_their_orders(history):
+    run = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    expected = expected_from_orders()
+    scores = {s.customer_id: s for s in CustomerScore.objects.all()}
+    assert set(scores) == {p.pk for p in history}  # the deleted customer has none
+    assert run.customers == len(history) and run.stats["scored"] == len(expected)
+    for pk, row in expected.iterrows():
+        score = scores[pk]
+        got = (score.rfm_recency_days, score.rfm_frequency, score.rfm_monetary * 10_000)
+        assert got == (row["R"], row["F"], row["M"]), pk
+        assert (score.r_score, score.f_score, score.m_score) == tuple(
+            row[["r_score", "f_score", "m_score"]]
+        )
+        assert score.rfm_segment == row["rfm_segment"] and score.rfm_class == row["rfm_class"]
+        assert score.lifecycle_stage == expected.attrs["stages"][pk]
+    first = scores[history[0].pk]
+    assert first.rfm_recency_days == 0 and first.last_purchase == AS_OF  # the 00:30 order
+    assert scores[history[1].pk].rfm_frequency == 2  # the cancelled order does not count
+    assert scores[history[3].pk].rfm_monetary == 53 * 4 - 20  # less the refund
+    sizes = run.stats["sizes"]["rfm_segment"]
+    assert sum(sizes.values()) == len(expected)
+    for snapshot in SegmentSnapshot.objects.filter(run=run):
+        members = runs.load_snapshot(snapshot)
+        stored = dict(
+            CustomerScore.objects.exclude(**{snapshot.scheme: ""}).values_list(
+                "customer_id", snapshot.scheme
+            )
+        )
+        assert dict(members.rows()) == stored
+
+
+def test_migration_between_runs_counts_who_moved(history):
+    earlier = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    later_day = AS_OF + datetime.timedelta(days=200)
+    ingest([order("back", history[13], f"{later_day}T10:00:00+08:00", "80.00")])
+    later = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=later_day, with_predictions=False
+    )
+    moves = runs.migration("lifecycle_stage", earlier, later)
+    before = runs.load_snapshot(earlier.snapshots.get(scheme="lifecycle_stage"))
+    after = runs.load_snapshot(later.snapshots.get(scheme="lifecycle_stage"))
+    pairs = before.join(after, on="customer", suffix="_after")
+    expected = pairs.group_by("segment", "segment_after").len()
+    assert {(f, t): n for f, t, n in moves.rows() if f and t} == {
+        (f, t): n for f, t, n in expected.rows()
+    }
+    assert moves["customers"].sum() == len(history)
+    was = dict(before.rows())[history[13].pk]
+    assert was in ("silent", "churned")  # 91+ days without buying
+    assert CustomerScore.objects.get(customer=history[13]).lifecycle_stage == "active"
+    assert (was, "active") in {(f, t) for f, t, _ in moves.rows()}
+
+
+def test_command_runs_and_lists_history(history):
+    out = StringIO()
+    call_command(
+        "segment", "run", "--as-of", AS_OF.isoformat(), "--no-predict", "--json", stdout=out
+    )
+    summary = json.loads(out.getvalue())
+    assert summary["status"] == "done" and summary["customers"] == len(history)
+    assert set(summary["sizes"]) == {"rfm_segment", "rfm_class", "lifecycle_stage"}
+    listed = StringIO()
+    call_command("segment", "history", "--json", stdout=listed)
+    assert [r["id"] for r in json.loads(listed.getvalue())] == [summary["id"]]
