@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup system run test lint format bench bench-ingest bench-timeline messages clean
+.PHONY: setup system run test lint format bench bench-ingest bench-timeline bench-segments messages clean
 
 setup:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -44,6 +44,9 @@ bench-ingest: setup
 
 bench-timeline: setup
 	@$(UV) run --frozen python bench/timeline.py $(BENCH_ARGS)
+
+bench-segments: setup
+	@$(UV) run --frozen python bench/segments.py $(BENCH_ARGS)
 
 messages: setup
 	@cd src/kehu && $(UV) run --frozen kehu makemessages -l zh_Hans -l en --no-obsolete && $(UV) run --frozen kehu compilemessages

@@ -6,3 +6,19 @@ class SegmentsConfig(AppConfig):
     name = "kehu.segments"
     label = "segments"
     verbose_name = _("Segments")
+
+    def ready(self):
+        import datetime
+
+        from kehu.core import schedule
+
+        from . import tasks
+
+        schedule.register(
+            schedule.Job(
+                "segments",
+                tasks.nightly_run,
+                daily_at=datetime.time(3, 0),
+                description="classify every customer: RFM, segments, lifecycle, predictions",
+            )
+        )

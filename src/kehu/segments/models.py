@@ -187,11 +187,8 @@ class CustomerScore(models.Model):
     class Meta:
         verbose_name = _("customer score")
         verbose_name_plural = _("customer scores")
-        indexes = [
-            models.Index(fields=["rfm_segment"], name="score_segment"),
-            models.Index(fields=["rfm_class"], name="score_class"),
-            models.Index(fields=["lifecycle_stage"], name="score_stage"),
-        ]
+        # No index on segment, class or stage: each would cost a run 1 s of its
+        # 20 s, and lists join scores by customer (docs/decisions.md).
 
     def __str__(self):
         return f"{self.customer_id}: {self.rfm_segment or '-'}"

@@ -2,8 +2,8 @@
 
 An order that is not cancelled is a purchase on its local date (KEHU_TIME_ZONE)
 worth what the customer kept: its amount less refunds, in the base currency.
-The database sums each customer's orders per day (``count`` keeps how many), so
-1M customers' 4M orders arrive as fewer rows, and no order object is built.
+PostgreSQL streams the orders by COPY; SQLite sums each customer's orders per
+day (``count`` keeps how many). No order object is built.
 """
 
 import datetime
@@ -35,20 +35,19 @@ def _fixed_offset_minutes(zone_name: str) -> int | None:
 
 
 def _postgres_days(as_of: datetime.date) -> pl.DataFrame:
-    table, UNITS = Order._meta.db_table, UNITS_PER_CURRENCY
+    # One row per order: summing per customer and day in PostgreSQL saves 2 % of
+    # the rows and spills to disk (5.6 s against 3.2 s for 4.6M orders).
+    table, units = Order._meta.db_table, UNITS_PER_CURRENCY
     sql = f"""
         COPY (
-            SELECT customer_id, (ordered_at AT TIME ZONE %s)::date AS day,
-                   round(sum((amount - refunded_amount) * base_rate) * {UNITS})::bigint,
-                   count(*)
+            SELECT customer_id, (ordered_at AT TIME ZONE %s)::date,
+                   round((amount - refunded_amount) * base_rate * {units})::bigint
             FROM {table}
             WHERE status <> %s AND deleted_at IS NULL AND ordered_at < %s
-            GROUP BY 1, 2
         ) TO STDOUT
     """
-    end = _day_end_utc(as_of)
     buffer = io.BytesIO()
-    params = (settings.TIME_ZONE, OrderStatus.CANCELLED.value, end)
+    params = (settings.TIME_ZONE, OrderStatus.CANCELLED.value, _day_end_utc(as_of))
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         for chunk in copy:
             buffer.write(chunk)
@@ -57,9 +56,9 @@ def _postgres_days(as_of: datetime.date) -> pl.DataFrame:
         buffer,
         separator="\t",
         has_header=False,
-        new_columns=["customer", "day", "amount", "count"],
+        new_columns=["customer", "day", "amount"],
         schema_overrides={"customer": pl.Int64, "day": pl.Date, "amount": pl.Int64},
-    )
+    ).with_columns(pl.lit(1, pl.Int64).alias("count"))
 
 
 def _day_end_utc(as_of: datetime.date) -> datetime.datetime:
