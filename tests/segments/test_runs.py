@@ -155,3 +155,22 @@ def test_command_runs_and_lists_history(history):
     listed = StringIO()
     call_command("segment", "history", "--json", stdout=listed)
     assert [r["id"] for r in json.loads(listed.getvalue())] == [summary["id"]]
+
+
+def test_customer_page_shows_the_figures_and_why(history, people, client):
+    person = history[4]  # five orders, the last 28 days before as-of
+    client.force_login(people["admin"])
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page_before = client.get(f"/customers/{person.pk}/").content.decode()
+    assert "have not been classified yet" in page_before
+    runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    score = CustomerScore.objects.get(customer=person)
+    page = client.get(f"/customers/{person.pk}/").content.decode()
+    assert f"R{score.r_score} F{score.f_score} M{score.m_score}" in page
+    assert f"last purchase {score.rfm_recency_days} days ago · 5 purchases" in page
+    assert "scores by fifths of 14 customers" in page
+    stage_names = {"active": "Active", "silent": "Silent", "churned": "Churned", "new": "New"}
+    assert f">{stage_names[score.lifecycle_stage]}</span>" in page
+    assert "last purchase 28 days ago, within 90" in page

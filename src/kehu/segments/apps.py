@@ -22,3 +22,13 @@ class SegmentsConfig(AppConfig):
                 description="classify every customer: RFM, segments, lifecycle, predictions",
             )
         )
+
+        from kehu.customers import panels
+
+        from . import views
+
+        panels.register(
+            panels.Panel(
+                "segments", "segments/customer_segments.html", views.customer_segments_panel, 11
+            )
+        )
