@@ -2,8 +2,8 @@
 
 An order that is not cancelled is a purchase on its local date (KEHU_TIME_ZONE)
 worth what the customer kept: its amount less refunds, in the base currency.
-PostgreSQL streams the orders by COPY; SQLite sums each customer's orders per
-day (``count`` keeps how many). No order object is built.
+Both databases send one row per order (PostgreSQL by COPY, SQLite in chunks),
+already reduced to three numbers; no order object is built.
 """
 
 import datetime
@@ -68,32 +68,37 @@ def _day_end_utc(as_of: datetime.date) -> datetime.datetime:
 
 
 def _sqlite_days(as_of: datetime.date) -> pl.DataFrame:
-    table = Order._meta.db_table
-    end = connection.ops.adapt_datetimefield_value(_day_end_utc(as_of))
+    # One row per order, fetched in chunks, the day as days since 1970 (an
+    # integer is cheaper to fetch than text): 4.2 s and 290 MB for 4M orders.
     offset = _fixed_offset_minutes(settings.TIME_ZONE)
-    day_sql = f"date(ordered_at, '{offset:+d} minutes')" if offset is not None else "ordered_at"
+    if offset is not None:
+        day_sql = f"CAST(julianday(ordered_at, '{offset:+d} minutes') - 2440587.5 AS INTEGER)"
+        day_type = pl.Int32
+    else:  # a zone with daylight saving: each order's moment, converted below
+        day_sql, day_type = "ordered_at", pl.Datetime("us")
+    units = UNITS_PER_CURRENCY
     sql = f"""
         SELECT customer_id, {day_sql},
-               CAST(round(sum((amount - refunded_amount) * base_rate) * {UNITS_PER_CURRENCY})
-                    AS INTEGER),
-               count(*)
-        FROM {table}
-        WHERE status <> %s AND deleted_at IS NULL AND ordered_at < %s
-        GROUP BY 1, 2
+               CAST(round((amount - refunded_amount) * base_rate * {units}) AS INTEGER)
+        FROM {Order._meta.db_table}
+        WHERE status <> %s AND deleted_at IS NULL AND +ordered_at < %s
     """
+    # "+ordered_at" keeps SQLite off the order_time index: walking it to read
+    # nearly every order took 13 s instead of 4.
+    end = connection.ops.adapt_datetimefield_value(_day_end_utc(as_of))
+    schema = {"customer": pl.Int64, "day": day_type, "amount": pl.Int64}
+    frames = []
     with connection.cursor() as cursor:
         cursor.execute(sql, [OrderStatus.CANCELLED.value, end])
-        rows = cursor.fetchall()
+        while rows := cursor.fetchmany(500_000):
+            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
     if offset is not None:
-        schema = {"customer": pl.Int64, "day": pl.String, "amount": pl.Int64, "count": pl.Int64}
-        frame = pl.DataFrame(rows, schema=schema, orient="row")
-        return frame.with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
-    # A zone with daylight saving: each order's moment (naive UTC) to its local day.
-    schema = {"customer": pl.Int64, "day": pl.Datetime("us"), "amount": pl.Int64, "count": pl.Int64}
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
-    local = pl.col("day").dt.replace_time_zone("UTC").dt.convert_time_zone(settings.TIME_ZONE)
-    frame = frame.with_columns(local.dt.date().alias("day"))
-    return frame.group_by("customer", "day").agg(pl.col("amount", "count").sum())
+        day = pl.col("day").cast(pl.Date)
+    else:
+        moment = pl.col("day").dt.replace_time_zone("UTC")
+        day = moment.dt.convert_time_zone(settings.TIME_ZONE).dt.date()
+    return frame.with_columns(day.alias("day"), pl.lit(1, pl.Int64).alias("count"))
 
 
 def order_days(as_of: datetime.date) -> pl.DataFrame:
