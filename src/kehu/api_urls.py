@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("kehu.engagement.api.urls")),
     path("", include("kehu.service.api.urls")),
     path("", include("kehu.loyalty.api.urls")),
+    path("", include("kehu.segments.api.urls")),
 ]

@@ -174,3 +174,40 @@ def test_customer_page_shows_the_figures_and_why(history, people, client):
     stage_names = {"active": "Active", "silent": "Silent", "churned": "Churned", "new": "New"}
     assert f">{stage_names[score.lifecycle_stage]}</span>" in page
     assert "last purchase 28 days ago, within 90" in page
+
+
+def test_api_scores_follow_visibility_and_runs_are_for_analysts(history, people, api):
+    ours = make_customer(owner=people["sales"], name="销售的客户")
+    ingest([order("mine", ours, f"{AS_OF}T10:00:00+08:00", "30.00")])
+    first = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    everything = api["admin"].get("/api/segments/scores/", {"page_size": 100}).json()
+    assert everything["count"] == len(history) + 1
+    mine = api["sales"].get("/api/segments/scores/").json()["results"]
+    assert [row["customer"] for row in mine] == [ours.pk]  # a rep sees their own only
+    lost = api["admin"].get("/api/segments/scores/", {"rfm_segment": "lost"}).json()
+    expected = CustomerScore.objects.filter(rfm_segment="lost").count()
+    assert lost["count"] == expected and all(r["rfm_segment"] == "lost" for r in lost["results"])
+    bad = api["admin"].get("/api/segments/scores/", {"rfm_segment": "vip"})
+    assert bad.status_code == 400 and "rfm_segment" in bad.json()
+    assert api["sales"].get("/api/segments/runs/").status_code == 403
+    listed = api["analyst"].get("/api/segments/runs/").json()["results"]
+    assert listed[0]["id"] == first.pk and listed[0]["stats"]["sizes"]["rfm_segment"]
+    refused = api["analyst"].get(f"/api/segments/runs/{first.pk}/migration/?scheme=lifecycle_stage")
+    assert refused.status_code == 400  # nothing to compare with yet
+    second = runs.segment_run(
+        actor=system_actor(),
+        trigger=RunTrigger.COMMAND,
+        as_of=AS_OF + datetime.timedelta(days=60),
+        with_predictions=False,
+    )
+    moved = api["manager"].get(
+        f"/api/segments/runs/{second.pk}/migration/", {"scheme": "lifecycle_stage"}
+    )
+    body = moved.json()
+    assert moved.status_code == 200 and (body["earlier"], body["later"]) == (first.pk, second.pk)
+    expected = runs.migration("lifecycle_stage", first, second)
+    assert [(m["from"], m["to"], m["customers"]) for m in body["moves"]] == expected.rows()
+    wrong = api["manager"].get(f"/api/segments/runs/{second.pk}/migration/", {"scheme": "x"})
+    assert wrong.status_code == 400 and "scheme" in wrong.json()

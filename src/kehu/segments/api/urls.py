@@ -1,0 +1,8 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("segments/scores", views.ScoreViewSet, basename="segment-score")
+router.register("segments/runs", views.RunViewSet, basename="segment-run")
+urlpatterns = router.urls
