@@ -20,6 +20,7 @@ urlpatterns = [
     path("s/<str:token>/", survey_views.survey_answer, name="survey-answer"),
     path("", include("kehu.service.urls")),
     path("", include("kehu.loyalty.urls")),
+    path("", include("kehu.segments.urls")),
     path("api/", include("kehu.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

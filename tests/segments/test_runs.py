@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
+from kehu.core.models import ChangeLogEntry
 from kehu.sales import services as sales
 from kehu.sales.models import Order
 from kehu.segments import runs
 from kehu.segments.engine import EngineConfig
 from kehu.segments.models import CustomerScore, RunTrigger, SegmentSnapshot
+from kehu.segments.settings_store import engine_config
 
 from ..conftest import make_customer, system_actor
 from .test_engine import AS_OF, reference
@@ -211,3 +213,40 @@ def test_api_scores_follow_visibility_and_runs_are_for_analysts(history, people,
     assert [(m["from"], m["to"], m["customers"]) for m in body["moves"]] == expected.rows()
     wrong = api["manager"].get(f"/api/segments/runs/{second.pk}/migration/", {"scheme": "x"})
     assert wrong.status_code == 400 and "scheme" in wrong.json()
+
+
+def test_overview_page_and_settings(history, people, client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(people["sales"])
+    assert client.get("/segments/").status_code == 403
+    client.force_login(people["analyst"])
+    assert "have not been classified yet" in client.get("/segments/").content.decode()
+    first = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    runs.segment_run(
+        actor=system_actor(),
+        trigger=RunTrigger.COMMAND,
+        as_of=AS_OF + datetime.timedelta(days=100),
+        with_predictions=False,
+    )
+    page = client.get("/segments/?scheme=lifecycle_stage").content.decode()
+    scored = first.stats["scored"]
+    assert f"{len(history)} customers" in page and 'data-testid="migration"' in page
+    for cell in first.stats["rf_matrix"]:
+        assert f'data-rf="{cell["r"]}{cell["f"]}"' in page
+    # an analyst reads the settings but may not change them
+    assert client.post("/segments/", {"window_days": "30"}).status_code == 403
+    client.force_login(people["admin"])
+    refused = client.post("/segments/", {"active_days": "200", "churn_days": "100"})
+    assert "Churned must come after active" in refused.content.decode()
+    assert client.post("/segments/", {"window_days": "abc"}).status_code == 200
+    saved = client.post(
+        "/segments/",
+        {"window_days": "365", "class_center": "median", "active_days": "60", "churn_days": "150"},
+    )
+    assert saved.status_code == 302
+    config = engine_config()
+    assert (config.window_days, config.class_center, config.active_days) == (365, "median", 60)
+    assert ChangeLogEntry.objects.filter(changes__window_days=[0, 365]).exists()
+    assert scored > 0

@@ -1,9 +1,16 @@
 """Pages and panels of the segments app."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from kehu.accounts import roles
+from kehu.core.views import ui_actor
+
 from . import labels
-from .models import CustomerScore, RunStatus, SegmentRun
+from .models import ClassCenter, CustomerScore, LifecycleMode, RunStatus, SegmentRun, TimeUnit
 
 
 def _stage_reason(score: CustomerScore, new_days: int) -> str:
@@ -51,3 +58,119 @@ def customer_segments_panel(request, customer) -> dict:
         "stage_reason": _stage_reason(score, config.new_days) if score.lifecycle_stage else "",
         "p_alive_percent": round(score.p_alive * 100) if score.p_alive is not None else None,
     }
+
+
+SIZE_HISTORY = 12
+
+
+def _rows_of(scheme: str, sizes: dict, before: dict | None) -> list[dict]:
+    names = labels.SCHEMES[scheme][1]
+    total = sum(sizes.values()) or 1
+    return [
+        {
+            "code": code,
+            "label": names.get(code, code),
+            "customers": sizes.get(code, 0),
+            "share": round(100 * sizes.get(code, 0) / total, 1),
+            "change": sizes.get(code, 0) - before.get(code, 0) if before is not None else None,
+        }
+        for code in names
+    ]
+
+
+def _matrix(run) -> list[dict]:
+    cells = {(c["r"], c["f"]): c for c in run.stats.get("rf_matrix", [])}
+    return [
+        {"r": r, "cells": [cells.get((r, f), {"customers": 0, "revenue": 0}) for f in range(1, 6)]}
+        for r in range(5, 0, -1)
+    ]
+
+
+def _migration_table(scheme: str, earlier, later) -> dict | None:
+    from . import runs
+
+    if earlier is None:
+        return None
+    moves = runs.migration(scheme, earlier, later)
+    names = labels.SCHEMES[scheme][1]
+    codes = [*names, None]
+    counts = {(f, t): n for f, t, n in moves.rows()}
+    return {
+        "earlier": earlier,
+        "columns": [names.get(c, _("none")) if c else _("none") for c in codes],
+        "rows": [
+            {
+                "label": names.get(f, _("none")) if f else _("none"),
+                "cells": [{"n": counts.get((f, t), 0), "same": f == t} for t in codes],
+            }
+            for f in codes
+        ],
+    }
+
+
+@login_required
+def overview(request):
+    """Segments for admins, managers and analysts: the latest run's sizes, the
+    R × F matrix, who moved since the previous run, sizes over time, and (for
+    admins) the settings."""
+    from . import queries, services
+
+    if not queries.can_see_runs(request.user):
+        raise PermissionDenied
+    scheme = request.GET.get("scheme", "rfm_segment")
+    if scheme not in labels.SCHEMES:
+        scheme = "rfm_segment"
+    errors = {}
+    if request.method == "POST":
+        if not roles.is_admin(request.user):
+            raise PermissionDenied
+        try:
+            services.settings_save(actor=ui_actor(request), data=request.POST.dict())
+            messages.success(request, _("Saved. The next run uses these settings."))
+            return redirect("segments:overview")
+        except ValidationError as error:
+            errors = error.message_dict
+    done = list(
+        SegmentRun.objects.filter(status=RunStatus.DONE).order_by("-started_at")[:SIZE_HISTORY]
+    )
+    latest = done[0] if done else None
+    earlier = done[1] if len(done) > 1 else None
+    context = {
+        "latest": latest,
+        "failed": SegmentRun.objects.filter(status=RunStatus.FAILED).first(),
+        "scheme": scheme,
+        "schemes": [(key, name) for key, (name, _values) in labels.SCHEMES.items()],
+        "errors": errors,
+        "can_edit": roles.is_admin(request.user),
+        "settings": services.current_settings(),
+        "form": request.POST if errors else None,
+        "choices": {
+            "class_center": ClassCenter.choices,
+            "lifecycle_mode": LifecycleMode.choices,
+            "time_unit": TimeUnit.choices,
+        },
+    }
+    if latest is not None:
+        sizes = latest.stats.get("sizes", {})
+        before = earlier.stats.get("sizes", {}) if earlier else None
+        context["size_tables"] = [
+            (key, name, _rows_of(key, sizes.get(key, {}), before.get(key, {}) if before else None))
+            for key, (name, _values) in labels.SCHEMES.items()
+        ]
+        context["matrix"] = _matrix(latest)
+        context["migration"] = _migration_table(scheme, earlier, latest)
+        names = labels.SCHEMES[scheme][1]
+        context["history"] = {
+            "runs": list(reversed(done)),
+            "rows": [
+                {
+                    "label": label,
+                    "counts": [
+                        r.stats.get("sizes", {}).get(scheme, {}).get(code, 0)
+                        for r in reversed(done)
+                    ],
+                }
+                for code, label in names.items()
+            ],
+        }
+    return render(request, "segments/overview.html", context)

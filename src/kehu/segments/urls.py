@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "segments"
+urlpatterns = [
+    path("segments/", views.overview, name="overview"),
+]
