@@ -250,3 +250,13 @@ def test_overview_page_and_settings(history, people, client):
     assert (config.window_days, config.class_center, config.active_days) == (365, "median", 60)
     assert ChangeLogEntry.objects.filter(changes__window_days=[0, 365]).exists()
     assert scored > 0
+
+
+def test_a_run_without_any_order_classifies_nobody_and_says_why():
+    customer = make_customer(name="还没买过")
+    run = runs.segment_run(actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF)
+    assert run.status == "done" and run.customers == 1 and run.stats["scored"] == 0
+    score = CustomerScore.objects.get(customer=customer)
+    assert score.r_score is None and score.lifecycle_stage == ""
+    assert "at least 10" in run.stats["prediction_error"]
+    assert sum(run.stats["sizes"]["rfm_segment"].values()) == 0

@@ -51,6 +51,9 @@ def _postgres_days(as_of: datetime.date) -> pl.DataFrame:
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         for chunk in copy:
             buffer.write(chunk)
+    if not buffer.tell():  # no order yet
+        schema = {"customer": pl.Int64, "day": pl.Date, "amount": pl.Int64, "count": pl.Int64}
+        return pl.DataFrame(schema=schema)
     buffer.seek(0)
     return pl.read_csv(
         buffer,
