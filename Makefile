@@ -19,6 +19,7 @@ system:
 run: setup
 	@$(UV) run --frozen kehu migrate --verbosity 0
 	@$(UV) run --frozen kehu demo --customers 2000 --if-empty
+	@$(UV) run --frozen kehu segment run --if-none
 	@echo
 	@echo "  Kehu:   http://$(HOST):$(PORT)/"
 	@echo "  Log in: admin / kehu-demo-2026  (also manager1, sales1, support1, analyst1, viewer1)"

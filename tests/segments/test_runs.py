@@ -157,6 +157,9 @@ def test_command_runs_and_lists_history(history):
     listed = StringIO()
     call_command("segment", "history", "--json", stdout=listed)
     assert [r["id"] for r in json.loads(listed.getvalue())] == [summary["id"]]
+    skipped = StringIO()
+    call_command("segment", "run", "--if-none", "--json", stdout=skipped)
+    assert json.loads(skipped.getvalue()) == {"skipped": "a run has already finished"}
 
 
 def test_customer_page_shows_the_figures_and_why(history, people, client):

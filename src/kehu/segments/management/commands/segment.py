@@ -7,7 +7,7 @@ from rich.console import Console
 from kehu.core.changelog import Actor
 from kehu.core.models import Channel
 from kehu.segments import runs
-from kehu.segments.models import RunTrigger, SegmentRun
+from kehu.segments.models import RunStatus, RunTrigger, SegmentRun
 
 
 class Command(BaseCommand):
@@ -21,12 +21,19 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["run", "history"])
         parser.add_argument("--as-of", help="classify as of this date (default today)")
         parser.add_argument("--no-predict", action="store_true", help="skip BG/NBD and CLV")
+        parser.add_argument(
+            "--if-none", action="store_true", help="run only if no run has finished yet"
+        )
         parser.add_argument("--limit", type=int, default=10, help="history: runs shown")
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, action, as_json, **options):
         if action == "history":
             return self._history(options["limit"], as_json)
+        if options["if_none"] and SegmentRun.objects.filter(status=RunStatus.DONE).exists():
+            if as_json:
+                self.stdout.write(json.dumps({"skipped": "a run has already finished"}))
+            return
         as_of = None
         if options["as_of"]:
             try:
