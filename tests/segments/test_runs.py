@@ -3,7 +3,9 @@ local day, for how much; stored scores, snapshots, migrations between runs and
 the command."""
 
 import datetime
+import decimal
 import json
+import re
 from io import StringIO
 
 import pandas as pd
@@ -263,3 +265,46 @@ def test_a_run_without_any_order_classifies_nobody_and_says_why():
     assert score.r_score is None and score.lifecycle_stage == ""
     assert "at least 10" in run.stats["prediction_error"]
     assert sum(run.stats["sizes"]["rfm_segment"].values()) == 0
+
+
+def test_churn_risk_page_ranks_value_at_risk_and_explains_it(history, people, client):
+    from kehu.service import services as service
+    from kehu.service.models import TicketCause
+
+    ours = make_customer(owner=people["sales"], name="销售的客户")
+    ingest(
+        [order(f"rep-{k}", ours, f"{AS_OF - datetime.timedelta(days=300 + 20 * k)}T10:00:00+08:00",
+               "500.00") for k in range(4)]
+    )  # fmt: skip
+    cause = TicketCause.objects.get(key="delivery")
+    service.ticket_create(
+        actor=system_actor(),
+        customer=ours,
+        data={"type": "complaint", "subject": "迟到", "cause": "delivery"},
+    )
+    later = AS_OF + datetime.timedelta(days=200)
+    run = runs.segment_run(actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=later)
+    assert run.stats["bgnbd"], run.stats["prediction_error"]
+    scores = list(CustomerScore.objects.filter(value_at_risk__gt=0))
+    assert scores
+    for score in scores:  # value if still active, times the chance they are gone
+        p_alive = decimal.Decimal(score.p_alive)
+        expected = score.clv / p_alive * (1 - p_alive)
+        # clv is stored rounded to the cent; the ratio stretches that rounding
+        rounding = decimal.Decimal("0.005") * (1 - p_alive) / p_alive + decimal.Decimal("0.005")
+        assert abs(score.value_at_risk - expected) <= rounding
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(people["admin"])
+    page = client.get("/segments/churn/").content.decode()
+    shown = [int(pk) for pk in re.findall(r'<tr data-customer="(\d+)">', page)]
+    ranked = sorted(scores, key=lambda s: (-s.value_at_risk, s.customer_id))
+    assert shown == [s.customer_id for s in ranked][: len(shown)] and shown
+    assert "1 open complaints (" + cause.display_label + ")" in page
+    assert re.search(r"no purchase for \d+ days; bought every \d+ days", page)
+    churned = CustomerScore.objects.filter(lifecycle_stage="churned")
+    assert f'<td>{cause.display_label}</td><td class="num">1</td>' in page
+    no_complaint = churned.count() - 1
+    assert f'no complaint</span></td><td class="num">{no_complaint}</td>' in page
+    client.force_login(people["sales"])
+    mine = client.get("/segments/churn/").content.decode()
+    assert set(re.findall(r'<tr data-customer="(\d+)">', mine)) <= {str(ours.pk)}

@@ -183,12 +183,25 @@ class CustomerScore(models.Model):
         _("expected spend per purchase"), max_digits=18, decimal_places=2, null=True
     )
     clv = models.DecimalField(_("lifetime value"), max_digits=18, decimal_places=2, null=True)
+    # What the customer would bring if still active, times the chance they are
+    # gone: clv / p_alive * (1 - p_alive) (docs/segments.md).
+    value_at_risk = models.DecimalField(
+        _("value at risk"), max_digits=18, decimal_places=2, null=True
+    )
 
     class Meta:
         verbose_name = _("customer score")
         verbose_name_plural = _("customer scores")
         # No index on segment, class or stage: each would cost a run 1 s of its
-        # 20 s, and lists join scores by customer (docs/decisions.md).
+        # 20 s, and lists join scores by customer (docs/decisions.md). The
+        # at-risk list walks this one, which leaves out who risks nothing.
+        indexes = [
+            models.Index(
+                fields=["-value_at_risk", "customer"],
+                name="score_value_at_risk",
+                condition=models.Q(value_at_risk__gt=0),
+            )
+        ]
 
     def __str__(self):
         return f"{self.customer_id}: {self.rfm_segment or '-'}"

@@ -1,7 +1,8 @@
 """Reads of the segments app: scores follow their customers' visibility; runs
 and their figures (the whole base in aggregate) are for the roles that analyse."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
 
 from kehu.accounts import roles
 from kehu.accounts.models import Role
@@ -29,3 +30,94 @@ def previous_run(run: SegmentRun) -> SegmentRun | None:
         .order_by("-started_at", "-id")
         .first()
     )
+
+
+AT_RISK_SHOWN = 50
+
+
+def at_risk(user, limit: int = AT_RISK_SHOWN) -> list[CustomerScore]:
+    """The visible customers with the most value at risk, most first."""
+    return list(
+        scores_visible_to(user)
+        .filter(value_at_risk__gt=0)
+        .order_by("-value_at_risk", "customer_id")[:limit]
+    )
+
+
+def open_complaints(customer_ids) -> dict[int, dict]:
+    """Per customer: open complaint tickets and the cause of the latest one."""
+    from kehu.service.models import Ticket, TicketState, TicketType
+
+    found: dict[int, dict] = {}
+    tickets = (
+        Ticket.objects.filter(customer_id__in=list(customer_ids), type=TicketType.COMPLAINT)
+        .exclude(state__in=[TicketState.RESOLVED, TicketState.CLOSED])
+        .select_related("cause")
+        .order_by("customer_id", "-opened_at")
+    )
+    for ticket in tickets:
+        entry = found.setdefault(ticket.customer_id, {"count": 0, "cause": None})
+        entry["count"] += 1
+        if entry["cause"] is None and ticket.cause is not None:
+            entry["cause"] = ticket.cause.display_label
+    return found
+
+
+def _churned(user) -> QuerySet:
+    """Churned customers' scores the user may count. A user who sees every
+    customer counts the scores as the run wrote them, without joining the
+    customers again (a customer deleted since is counted until the next run)."""
+    if roles.read_scope(user) == "all":
+        return CustomerScore.objects.filter(lifecycle_stage="churned")
+    return scores_visible_to(user).filter(lifecycle_stage="churned")
+
+
+def churn_by_cause(user) -> list[tuple[str | None, int]]:
+    """Churned customers by the cause of their latest complaint (None: churned
+    without a complaint), most first."""
+    from django.db.models import OuterRef, Subquery
+
+    from kehu.service.models import Ticket, TicketType
+
+    latest_cause = Subquery(
+        Ticket.objects.filter(customer_id=OuterRef("customer_id"), type=TicketType.COMPLAINT)
+        .order_by("-opened_at", "-id")
+        .values("cause_id")[:1]
+    )
+    rows = (
+        _churned(user)
+        .annotate(cause=latest_cause)
+        .values("cause")
+        .annotate(customers=Count("pk"))
+        .order_by("-customers")
+    )
+    from kehu.service.models import TicketCause
+
+    names = {c.pk: c.display_label for c in TicketCause.objects.all()}
+    return [(names.get(r["cause"]) if r["cause"] else None, r["customers"]) for r in rows]
+
+
+def churn_by(user, field: str) -> list[tuple[object, int]]:
+    """Churned customers by a score field (their RFM segment, say)."""
+    rows = (
+        _churned(user)
+        .order_by()
+        .values_list(field)
+        .annotate(customers=Count("pk"))
+        .order_by("-customers")
+    )
+    return list(rows)
+
+
+def churn_by_month(user, months: int = 12) -> list[tuple[object, int]]:
+    """Churned customers by the month of their last purchase, latest first."""
+    rows = (
+        _churned(user)
+        .filter(last_purchase__isnull=False)
+        .annotate(month=TruncMonth("last_purchase"))
+        .order_by()
+        .values_list("month")
+        .annotate(customers=Count("pk"))
+        .order_by("-month")[:months]
+    )
+    return list(rows)

@@ -48,6 +48,7 @@ SCORE_COLUMNS = [
     "expected_purchases_365",
     "expected_spend",
     "clv",
+    "value_at_risk",
 ]
 PREDICTION_COLUMNS = [
     "p_alive",
@@ -91,7 +92,15 @@ def _score_frame(
         "churned_after_days",
         *[pl.col(p).fill_nan(None) for p in PREDICTION_COLUMNS[:4]],
         *[pl.col(p).fill_nan(None).round(2) for p in PREDICTION_COLUMNS[4:]],
+        _value_at_risk().round(2).alias("value_at_risk"),
     )
+
+
+def _value_at_risk() -> pl.Expr:
+    """clv / p_alive is the value if still active (BG/NBD's expectations are
+    p_alive times those of an active customer); (1 - p_alive) of it is at risk."""
+    p_alive, clv = pl.col("p_alive").fill_nan(None), pl.col("clv").fill_nan(None)
+    return pl.when(p_alive > 1e-9).then(clv / p_alive * (1 - p_alive))
 
 
 def _write_scores(scores: pl.DataFrame) -> None:

@@ -5,4 +5,5 @@ from . import views
 app_name = "segments"
 urlpatterns = [
     path("segments/", views.overview, name="overview"),
+    path("segments/churn/", views.churn, name="churn"),
 ]

@@ -174,3 +174,61 @@ def overview(request):
             ],
         }
     return render(request, "segments/overview.html", context)
+
+
+def _drivers(score: CustomerScore, complaints: dict | None) -> list[str]:
+    """Why a customer is at risk, in words."""
+    reasons = []
+    if score.last_purchase is not None:
+        since = (score.as_of - score.last_purchase).days
+        if score.purchase_days >= 2 and score.first_purchase is not None:
+            span = (score.last_purchase - score.first_purchase).days
+            gap = max(round(span / (score.purchase_days - 1)), 1)
+            reasons.append(
+                _("no purchase for %(since)d days; bought every %(gap)d days")
+                % {"since": since, "gap": gap}
+            )
+        else:
+            reasons.append(_("one purchase, %(since)d days ago") % {"since": since})
+    if score.p_alive is not None:
+        reasons.append(_("%(p)d%% likely still active") % {"p": round(score.p_alive * 100)})
+    if complaints:
+        text = _("%(n)d open complaints") % {"n": complaints["count"]}
+        if complaints["cause"]:
+            text += f" ({complaints['cause']})"
+        reasons.append(text)
+    return reasons
+
+
+@login_required
+def churn(request):
+    """Valuable customers at risk, with what drives the risk, and churn analysis:
+    churned customers by complaint cause, by RFM segment and by the month they
+    last bought. Everyone sees the customers they may see."""
+    from . import queries
+
+    scores = queries.at_risk(request.user)
+    complaints = queries.open_complaints(s.customer_id for s in scores)
+    rows = [
+        {
+            "score": s,
+            "segment": labels.SEGMENTS.get(s.rfm_segment, ""),
+            "drivers": _drivers(s, complaints.get(s.customer_id)),
+        }
+        for s in scores
+    ]
+    by_segment = [
+        (labels.SEGMENTS.get(code, _("none")) if code else _("none"), n)
+        for code, n in queries.churn_by(request.user, "rfm_segment")
+    ]
+    return render(
+        request,
+        "segments/churn.html",
+        {
+            "rows": rows,
+            "by_cause": queries.churn_by_cause(request.user),
+            "by_segment": by_segment,
+            "by_month": queries.churn_by_month(request.user),
+            "latest": SegmentRun.objects.filter(status=RunStatus.DONE).first(),
+        },
+    )
