@@ -248,3 +248,85 @@ def test_rows_summed_per_day_with_their_count_classify_like_the_rows():
         by_day = engine.classify(frame, as_of=AS_OF, config=config)
         by_day = pd.DataFrame(by_day.to_dict(as_series=False)).set_index("customer")
         pd.testing.assert_frame_equal(by_day, ours(tx, config))
+
+
+def reference_grades(tx: pd.DataFrame, scheme: engine.GradeScheme) -> dict:
+    """Grades as docs/segments.md defines them, computed plainly."""
+    table = reference(tx, EngineConfig())
+    first = tx[(tx["day"] <= AS_OF) & (tx["amount"] >= 0)].groupby("customer")["day"].min()
+    table["tenure"] = [(AS_OF - first[c]).days if c in first.index else 0 for c in table.index]
+    n = len(table)
+    rows = list(table.itertuples())
+
+    def percentile(worse) -> pd.Series:
+        below = table.apply(lambda row: sum(worse(o, row) for o in rows), axis=1)
+        return 100 * below / (n - 1) if n > 1 else below * 0 + 100
+
+    factor = {
+        "recency": percentile(lambda o, row: row["R"] < o.R),
+        "frequency": percentile(lambda o, row: row["F"] > o.F),
+        "monetary": percentile(lambda o, row: row["M"] > o.M),
+        "loyalty": percentile(lambda o, row: o.tenure < row["tenure"]),
+    }
+    total = sum(scheme.weights.values())
+    score = sum(factor[k] * w / total for k, w in scheme.weights.items()).round(6)
+    grades = {}
+    for customer, value in score.items():
+        if scheme.method == "cutoffs":
+            grades[customer] = next((g for g, low in scheme.grades if value >= low), None)
+        else:
+            above = 100 * (score > value).sum() / n
+            bound = 0
+            for label, part in scheme.grades:
+                bound += part
+                if above < bound - 1e-9:
+                    grades[customer] = label
+                    break
+            else:
+                grades[customer] = scheme.grades[-1][0]
+    return grades
+
+
+SCHEMES = [
+    engine.GradeScheme(
+        "value",
+        {"recency": 1, "frequency": 2, "monetary": 3, "loyalty": 0.5},
+        "quantiles",
+        (("A", 20), ("B", 30), ("C", 30), ("D", 20)),
+    ),
+    engine.GradeScheme(
+        "tier", {"monetary": 1, "recency": 1}, "cutoffs", (("高", 70), ("中", 40), ("低", 0))
+    ),
+    # frequency alone: many customers share a score, and ties straddle the shares
+    engine.GradeScheme("often", {"frequency": 1}, "quantiles", (("A", 10), ("B", 25), ("C", 65))),
+]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.key)
+def test_value_grades_match_pandas(scheme):
+    tx = generated(4, customers=250)
+    frame = pl.DataFrame(
+        {name: tx[name].tolist() for name in ("customer", "day", "amount")},
+        schema={"customer": pl.String, "day": pl.Date, "amount": pl.Int64},
+    )
+    classified = engine.classify(frame, as_of=AS_OF, config=EngineConfig())
+    graded = engine.grade(classified, [scheme], as_of=AS_OF)
+    got = {
+        c: g for c, g in graded.select("customer", f"grade_{scheme.key}").rows() if g is not None
+    }
+    expected = reference_grades(tx, scheme)
+    assert got == expected
+    labels = [label for label, _ in scheme.grades]
+    assert set(got.values()) == set(labels)  # every grade is used on this data
+    if scheme.key == "often":  # ties kept together: shares are not exact
+        share_a = sum(g == "A" for g in got.values()) / len(got)
+        assert share_a != 0.10
+
+
+def test_grade_schemes_reject_contradictions():
+    with pytest.raises(ValueError, match="add up to 100"):
+        engine.GradeScheme("x", {"monetary": 1}, "quantiles", (("A", 50), ("B", 40)))
+    with pytest.raises(ValueError, match="go down"):
+        engine.GradeScheme("x", {"monetary": 1}, "cutoffs", (("A", 10), ("B", 50)))
+    with pytest.raises(ValueError, match="one must be above 0"):
+        engine.GradeScheme("x", {"monetary": 0}, "cutoffs", (("A", 0),))

@@ -284,3 +284,93 @@ def classify(
     per customer, sorted by customer."""
     summary = summarize(transactions, as_of=as_of, config=config, calibration_end=calibration_end)
     return lifecycle(score_rfm(summary, config), as_of=as_of, config=config)
+
+
+# ---- value grading ---------------------------------------------------------------
+
+GRADE_FACTORS = ("recency", "frequency", "monetary", "loyalty")
+
+
+@dataclass(frozen=True)
+class GradeScheme:
+    """A value grading (客户分级): a weighted score of four factors, each the
+    customer's percentile among the scored customers (0 worst, 100 best):
+    recency (days since the last purchase, fewer is better), frequency and
+    monetary (RFM's F and M) and loyalty (days since the first purchase). Grades
+    run best first: by ``quantiles``, each takes the next share (percent) of
+    customers by score, ties together; by ``cutoffs``, the first grade whose
+    minimum score the customer reaches."""
+
+    key: str
+    weights: dict[str, float]
+    method: str  # "quantiles" or "cutoffs"
+    grades: tuple[tuple[str, float], ...]  # (label, share % or minimum score)
+
+    def __post_init__(self):
+        problems = []
+        if set(self.weights) - set(GRADE_FACTORS):
+            problems.append(f"weights are for {', '.join(GRADE_FACTORS)}")
+        if any(w < 0 for w in self.weights.values()) or not sum(self.weights.values()) > 0:
+            problems.append("weights must not be negative, and one must be above 0")
+        if self.method not in ("quantiles", "cutoffs"):
+            problems.append("method must be quantiles or cutoffs")
+        if not self.grades:
+            problems.append("at least one grade is needed")
+        values = [value for _label, value in self.grades]
+        if self.method == "quantiles" and (
+            any(v <= 0 for v in values) or abs(sum(values) - 100) > 1e-9
+        ):
+            problems.append("quantile shares must be above 0 and add up to 100")
+        if self.method == "cutoffs" and (
+            values != sorted(values, reverse=True) or len(set(values)) != len(values)
+        ):
+            problems.append("cut-offs must go down from the best grade")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def _percentile(better: pl.Expr) -> pl.Expr:
+    """0 for the worst value, 100 for the best, ties at their smallest rank."""
+    rank = better.rank(method="min").cast(pl.Float64)
+    n = pl.len().cast(pl.Float64)
+    return pl.when(n > 1).then(100 * (rank - 1) / (n - 1)).otherwise(100.0)
+
+
+def grade(classified: pl.DataFrame, schemes, *, as_of: datetime.date) -> pl.DataFrame:
+    """Add ``grade_<key>`` and ``grade_score_<key>`` per scheme for the
+    customers with RFM values (nulls for the others)."""
+    scored = classified.filter(pl.col("rfm_recency_days").is_not_null())
+    rest = classified.filter(pl.col("rfm_recency_days").is_null())
+    factors = {
+        "recency": _percentile(-pl.col("rfm_recency_days")),
+        "frequency": _percentile(pl.col("rfm_frequency")),
+        "monetary": _percentile(pl.col("rfm_monetary")),
+        "loyalty": _percentile(_days(pl.lit(as_of) - pl.col("first_purchase")).fill_null(0)),
+    }
+    added = []
+    for scheme in schemes:
+        total = sum(scheme.weights.values())
+        score = sum(
+            (factors[name] * (weight / total) for name, weight in scheme.weights.items() if weight),
+            pl.lit(0.0),
+        ).round(6)  # so that equal inputs give equal scores whatever the float order
+        score_name, grade_name = f"grade_score_{scheme.key}", f"grade_{scheme.key}"
+        scored = scored.with_columns(score.alias(score_name))
+        if scheme.method == "cutoffs":
+            expr = pl.when(False).then(pl.lit(None, pl.String))
+            for label, minimum in scheme.grades:
+                expr = expr.when(pl.col(score_name) >= minimum).then(pl.lit(label))
+            scored = scored.with_columns(expr.otherwise(pl.lit(None, pl.String)).alias(grade_name))
+        else:
+            position = (-pl.col(score_name)).rank(method="min").cast(pl.Float64)
+            share = 100 * (position - 1) / pl.len()  # percent of customers ranked above
+            expr = pl.when(False).then(pl.lit(None, pl.String))
+            bound = 0.0
+            for label, part in scheme.grades:
+                bound += part
+                expr = expr.when(share < bound - 1e-9).then(pl.lit(label))
+            last = scheme.grades[-1][0]
+            scored = scored.with_columns(expr.otherwise(pl.lit(last)).alias(grade_name))
+        added += [(grade_name, pl.String), (score_name, pl.Float64)]
+    rest = rest.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in added)
+    return pl.concat([scored, rest.select(scored.columns)]).sort("customer")
