@@ -114,13 +114,23 @@ def test_run_scores_every_live_customer_from_their_orders(history):
     assert scores[history[3].pk].rfm_monetary == 53 * 4 - 20  # less the refund
     sizes = run.stats["sizes"]["rfm_segment"]
     assert sum(sizes.values()) == len(expected)
-    for snapshot in SegmentSnapshot.objects.filter(run=run):
+    snapshots = SegmentSnapshot.objects.filter(run=run)
+    assert {s.scheme for s in snapshots} == {*runs.SCHEMES, "grade:value"}
+    for snapshot in snapshots:
         members = runs.load_snapshot(snapshot)
-        stored = dict(
-            CustomerScore.objects.exclude(**{snapshot.scheme: ""}).values_list(
-                "customer_id", snapshot.scheme
+        if snapshot.scheme.startswith("grade:"):
+            key = snapshot.scheme.removeprefix("grade:")
+            stored = {
+                pk: grades[key]["grade"]
+                for pk, grades in CustomerScore.objects.values_list("customer_id", "grades")
+                if grades[key]["grade"]
+            }
+        else:
+            stored = dict(
+                CustomerScore.objects.exclude(**{snapshot.scheme: ""}).values_list(
+                    "customer_id", snapshot.scheme
+                )
             )
-        )
         assert dict(members.rows()) == stored
 
 
@@ -155,7 +165,7 @@ def test_command_runs_and_lists_history(history):
     )
     summary = json.loads(out.getvalue())
     assert summary["status"] == "done" and summary["customers"] == len(history)
-    assert set(summary["sizes"]) == {"rfm_segment", "rfm_class", "lifecycle_stage"}
+    assert set(summary["sizes"]) == {"rfm_segment", "rfm_class", "lifecycle_stage", "grade:value"}
     listed = StringIO()
     call_command("segment", "history", "--json", stdout=listed)
     assert [r["id"] for r in json.loads(listed.getvalue())] == [summary["id"]]
@@ -308,3 +318,57 @@ def test_churn_risk_page_ranks_value_at_risk_and_explains_it(history, people, cl
     client.force_login(people["sales"])
     mine = client.get("/segments/churn/").content.decode()
     assert set(re.findall(r'<tr data-customer="(\d+)">', mine)) <= {str(ours.pk)}
+
+
+def test_grade_schemes_through_the_api_drive_the_next_run(history, api, people):
+    shipped = api["analyst"].get("/api/segments/grade-schemes/").json()
+    assert [s["key"] for s in shipped] == ["value"]
+    body = {
+        "key": "tier",
+        "name": "高中低价值",
+        "method": "cutoffs",
+        "weight_monetary": 3,
+        "weight_frequency": 1,
+        "grades": [
+            {"label": "高", "value": 60},
+            {"label": "中", "value": 30},
+            {"label": "低", "value": 0},
+        ],
+    }
+    assert (
+        api["analyst"].post("/api/segments/grade-schemes/", body, format="json").status_code == 403
+    )
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    bad = [
+        ({**body, "grades": [{"label": "A", "value": 10}, {"label": "B", "value": 50}]}, "grades"),
+        ({**body, "method": "quantiles"}, "grades"),  # shares 60+30+0 do not add up
+        ({**body, "key": "有 空格"}, "key"),
+        ({**body, "weight_monetary": -1}, "weight_monetary"),
+        ({**body, "weight_monetary": 0, "weight_frequency": 0}, "weights"),
+        ({**body, "grades": [{"label": "A\\\\B", "value": 0}]}, "grades"),
+        ({**body, "key": "value"}, "key"),
+    ]
+    for payload, field in bad:
+        response = api["admin"].post(
+            "/api/segments/grade-schemes/", payload, format="json", **english
+        )
+        assert response.status_code == 400 and field in response.json(), (payload, response.json())
+    made = api["admin"].post("/api/segments/grade-schemes/", body, format="json")
+    assert made.status_code == 201, made.json()
+    run = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    sizes = run.stats["sizes"]["grade:tier"]
+    assert set(sizes) == {"高", "中", "低"} and sum(sizes.values()) == run.stats["scored"]
+    for score in CustomerScore.objects.exclude(r_score=None):
+        tier = score.grades["tier"]
+        expected = "高" if tier["score"] >= 60 else "中" if tier["score"] >= 30 else "低"
+        assert tier["grade"] == expected
+    value = sorted(s.grades["value"]["grade"] for s in CustomerScore.objects.exclude(r_score=None))
+    n = len(value)  # A / B / C / D by 20 / 30 / 30 / 20 percent, ties together
+    assert value.count("A") >= round(0.2 * n) - 2 and "D" in value
+    page = api["admin"].get(f"/api/segments/runs/{run.pk}/migration/", {"scheme": "grade:tier"})
+    assert page.status_code == 400  # nothing earlier to compare with
+    scheme_id = made.json()["id"]
+    assert api["admin"].delete(f"/api/segments/grade-schemes/{scheme_id}/").status_code == 204
+    assert ChangeLogEntry.objects.filter(action="delete", object_id=scheme_id).exists()

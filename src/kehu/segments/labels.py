@@ -38,3 +38,6 @@ SCHEMES = {
     "rfm_class": (_("RFM class"), CLASSES),
     "lifecycle_stage": (_("Lifecycle stage"), STAGES),
 }
+
+# The shipped grading scheme's name (segments/migrations/0005), for makemessages.
+SHIPPED_SCHEME_NAMES = [_("Value grade")]

@@ -70,6 +70,63 @@ class SegmentSettings(models.Model):
         return str(self._meta.verbose_name)
 
 
+class GradeMethod(models.TextChoices):
+    QUANTILES = "quantiles", _("Shares of customers")
+    CUTOFFS = "cutoffs", _("Score cut-offs")
+
+
+class GradeScheme(models.Model):
+    """A value grading (客户分级) that admins define: weights of four factors and
+    the grades, best first (``[{"label": "A", "value": 20}, …]``: a share of
+    customers in percent, or a minimum score from 0 to 100)."""
+
+    key = models.SlugField(_("key"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    method = models.CharField(
+        _("grades by"), max_length=9, choices=GradeMethod.choices, default=GradeMethod.QUANTILES
+    )
+    weight_recency = models.DecimalField(_("weight of recency"), max_digits=5, decimal_places=2)
+    weight_frequency = models.DecimalField(_("weight of frequency"), max_digits=5, decimal_places=2)
+    weight_monetary = models.DecimalField(_("weight of spend"), max_digits=5, decimal_places=2)
+    weight_loyalty = models.DecimalField(
+        _("weight of loyalty (tenure)"), max_digits=5, decimal_places=2
+    )
+    grades = models.JSONField(_("grades"), default=list)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("grading scheme")
+        verbose_name_plural = _("grading schemes")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The shipped scheme's name is translated; admins' own stay as typed."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
+    def to_engine(self):
+        from .engine import GradeScheme as EngineScheme
+
+        return EngineScheme(
+            key=self.key,
+            weights={
+                "recency": float(self.weight_recency),
+                "frequency": float(self.weight_frequency),
+                "monetary": float(self.weight_monetary),
+                "loyalty": float(self.weight_loyalty),
+            },
+            method=self.method,
+            grades=tuple((str(g["label"]), float(g["value"])) for g in self.grades),
+        )
+
+
 class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
@@ -188,6 +245,8 @@ class CustomerScore(models.Model):
     value_at_risk = models.DecimalField(
         _("value at risk"), max_digits=18, decimal_places=2, null=True
     )
+    # {scheme key: {"grade": label, "score": 0-100}} for the active grading schemes.
+    grades = models.JSONField(_("grades"), default=dict)
 
     class Meta:
         verbose_name = _("customer score")

@@ -16,7 +16,7 @@ from kehu.core.changelog import Actor
 
 from . import engine, predict, sources
 from .engine import CLASS_GRID, LIFECYCLE_STAGES, SEGMENT_GRID, UNITS_PER_CURRENCY
-from .models import CustomerScore, RunStatus, SegmentRun, SegmentSnapshot
+from .models import CustomerScore, GradeScheme, RunStatus, SegmentRun, SegmentSnapshot
 from .settings_store import engine_config
 
 SCHEMES: dict[str, list[str]] = {
@@ -49,6 +49,7 @@ SCORE_COLUMNS = [
     "expected_spend",
     "clv",
     "value_at_risk",
+    "grades",
 ]
 PREDICTION_COLUMNS = [
     "p_alive",
@@ -63,7 +64,7 @@ Progress = Callable[[str], None]
 
 
 def _score_frame(
-    classified: pl.DataFrame, predictions: pl.DataFrame | None, run: SegmentRun
+    classified: pl.DataFrame, predictions: pl.DataFrame | None, run: SegmentRun, schemes
 ) -> pl.DataFrame:
     frame = classified
     if predictions is not None:
@@ -93,6 +94,7 @@ def _score_frame(
         *[pl.col(p).fill_nan(None) for p in PREDICTION_COLUMNS[:4]],
         *[pl.col(p).fill_nan(None).round(2) for p in PREDICTION_COLUMNS[4:]],
         _value_at_risk().round(2).alias("value_at_risk"),
+        _grades_json(schemes).alias("grades"),
     )
 
 
@@ -128,13 +130,14 @@ def _write_scores(scores: pl.DataFrame) -> None:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", ready.iter_rows())
 
 
-def _snapshot(run: SegmentRun, frame: pl.DataFrame, scheme: str) -> SegmentSnapshot:
-    labels = SCHEMES[scheme]
-    members = frame.filter(pl.col(scheme).is_not_null()).select(
-        "customer", pl.col(scheme).replace_strict(labels, list(range(len(labels))), default=None)
+def _snapshot(
+    run: SegmentRun, frame: pl.DataFrame, scheme: str, column: str, labels: list[str]
+) -> SegmentSnapshot:
+    members = frame.filter(pl.col(column).is_not_null()).select(
+        "customer", pl.col(column).replace_strict(labels, list(range(len(labels))), default=None)
     )
     ids = members["customer"].cast(pl.Int64).to_numpy().astype(np.int64)
-    codes = members[scheme].cast(pl.Int8).to_numpy().astype(np.int8)
+    codes = members[column].cast(pl.Int8).to_numpy().astype(np.int8)
     counts = {label: int((codes == n).sum()) for n, label in enumerate(labels)}
     return SegmentSnapshot(
         run=run,
@@ -144,6 +147,27 @@ def _snapshot(run: SegmentRun, frame: pl.DataFrame, scheme: str) -> SegmentSnaps
         customer_ids=zlib.compress(ids.tobytes(), 1),
         codes=zlib.compress(codes.tobytes(), 1),
     )
+
+
+def _snapshot_plan(schemes) -> list[tuple[str, str, list[str]]]:
+    """(snapshot scheme, frame column, labels) for every scheme of the run."""
+    plan = [(key, key, labels) for key, labels in SCHEMES.items()]
+    for scheme in schemes:
+        labels = [label for label, _value in scheme.grades]
+        plan.append((f"grade:{scheme.key}", f"grade_{scheme.key}", labels))
+    return plan
+
+
+def _grades_json(schemes) -> pl.Expr:
+    if not schemes:
+        return pl.lit("{}")
+    fields = [
+        pl.struct(
+            pl.col(f"grade_{s.key}").alias("grade"), pl.col(f"grade_score_{s.key}").alias("score")
+        ).alias(s.key)
+        for s in schemes
+    ]
+    return pl.struct(fields).struct.json_encode()
 
 
 def _stats(classified: pl.DataFrame) -> dict:
@@ -200,6 +224,9 @@ def segment_run(
         # Customers in the recycle bin are neither scored nor counted in others' ranks.
         days = days.join(live.to_frame(), on="customer", how="semi")
         classified = engine.classify(days, as_of=as_of, config=config)
+        schemes = [s.to_engine() for s in GradeScheme.objects.filter(active=True)]
+        if schemes:
+            classified = engine.grade(classified, schemes, as_of=as_of)
         classified = live.to_frame().join(classified, on="customer", how="left")
         fitted = None
         prediction_error = ""
@@ -213,9 +240,13 @@ def segment_run(
                 except predict.PredictionError as error:
                     prediction_error = str(error)
         step("writing scores")
-        _write_scores(_score_frame(classified, fitted.predictions if fitted else None, run))
+        predictions = fitted.predictions if fitted else None
+        _write_scores(_score_frame(classified, predictions, run, schemes))
         step("writing snapshots")
-        snapshots = [_snapshot(run, classified, scheme) for scheme in SCHEMES]
+        snapshots = [
+            _snapshot(run, classified, scheme, column, labels)
+            for scheme, column, labels in _snapshot_plan(schemes)
+        ]
         SegmentSnapshot.objects.bulk_create(snapshots)
         step("done")
         marks = list(timings.items())

@@ -10,7 +10,15 @@ from kehu.accounts import roles
 from kehu.core.views import ui_actor
 
 from . import labels
-from .models import ClassCenter, CustomerScore, LifecycleMode, RunStatus, SegmentRun, TimeUnit
+from .models import (
+    ClassCenter,
+    CustomerScore,
+    GradeScheme,
+    LifecycleMode,
+    RunStatus,
+    SegmentRun,
+    TimeUnit,
+)
 
 
 def _stage_reason(score: CustomerScore, new_days: int) -> str:
@@ -47,9 +55,16 @@ def customer_segments_panel(request, customer) -> dict:
     score.rfm_recency_days_all = (
         (score.as_of - score.last_purchase).days if score.last_purchase else None
     )
+    names = {g.key: g.display_name for g in GradeScheme.objects.all()}
+    grades = [
+        {"scheme": names.get(key, key), "grade": value.get("grade"), "score": value.get("score")}
+        for key, value in (score.grades or {}).items()
+        if value.get("grade")
+    ]
     return {
         "customer": customer,
         "score": score,
+        "grades": grades,
         "run": run,
         "scored": (run.stats or {}).get("scored") if run else None,
         "segment": labels.SEGMENTS.get(score.rfm_segment, ""),
@@ -64,7 +79,7 @@ SIZE_HISTORY = 12
 
 
 def _rows_of(scheme: str, sizes: dict, before: dict | None) -> list[dict]:
-    names = labels.SCHEMES[scheme][1]
+    names = labels.SCHEMES[scheme][1] if scheme in labels.SCHEMES else {k: k for k in sizes}
     total = sum(sizes.values()) or 1
     return [
         {
@@ -89,10 +104,15 @@ def _matrix(run) -> list[dict]:
 def _migration_table(scheme: str, earlier, later) -> dict | None:
     from . import runs
 
-    if earlier is None:
+    if earlier is None or not all(
+        r.snapshots.filter(scheme=scheme).exists() for r in (earlier, later)
+    ):
         return None
     moves = runs.migration(scheme, earlier, later)
-    names = labels.SCHEMES[scheme][1]
+    if scheme in labels.SCHEMES:
+        names = labels.SCHEMES[scheme][1]
+    else:
+        names = {label: label for label in later.snapshots.get(scheme=scheme).labels}
     codes = [*names, None]
     counts = {(f, t): n for f, t, n in moves.rows()}
     return {
@@ -118,8 +138,6 @@ def overview(request):
     if not queries.can_see_runs(request.user):
         raise PermissionDenied
     scheme = request.GET.get("scheme", "rfm_segment")
-    if scheme not in labels.SCHEMES:
-        scheme = "rfm_segment"
     errors = {}
     if request.method == "POST":
         if not roles.is_admin(request.user):
@@ -139,7 +157,8 @@ def overview(request):
         "latest": latest,
         "failed": SegmentRun.objects.filter(status=RunStatus.FAILED).first(),
         "scheme": scheme,
-        "schemes": [(key, name) for key, (name, _values) in labels.SCHEMES.items()],
+        "schemes": [(key, name) for key, (name, _values) in labels.SCHEMES.items()]
+        + [(f"grade:{g.key}", g.display_name) for g in GradeScheme.objects.filter(active=True)],
         "errors": errors,
         "can_edit": roles.is_admin(request.user),
         "settings": services.current_settings(),
@@ -153,13 +172,20 @@ def overview(request):
     if latest is not None:
         sizes = latest.stats.get("sizes", {})
         before = earlier.stats.get("sizes", {}) if earlier else None
+        scheme_names = {f"grade:{g.key}": g.display_name for g in GradeScheme.objects.all()}
+        names = {key: name for key, (name, _values) in labels.SCHEMES.items()}
+        names |= {key: scheme_names.get(key, key) for key in sizes if key.startswith("grade:")}
         context["size_tables"] = [
             (key, name, _rows_of(key, sizes.get(key, {}), before.get(key, {}) if before else None))
-            for key, (name, _values) in labels.SCHEMES.items()
+            for key, name in names.items()
         ]
         context["matrix"] = _matrix(latest)
         context["migration"] = _migration_table(scheme, earlier, latest)
-        names = labels.SCHEMES[scheme][1]
+        names = (
+            labels.SCHEMES[scheme][1]
+            if scheme in labels.SCHEMES
+            else {label: label for label in (latest.stats.get("sizes", {}).get(scheme) or {})}
+        )
         context["history"] = {
             "runs": list(reversed(done)),
             "rows": [

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ..models import CustomerScore, SegmentRun
+from ..models import CustomerScore, GradeScheme, SegmentRun
 
 
 class ScoreSerializer(serializers.ModelSerializer):
@@ -60,3 +60,26 @@ class MigrationSerializer(serializers.Serializer):
         child=serializers.DictField(),
         help_text='[{"from": segment or null, "to": segment or null, "customers": n}]',
     )
+
+
+class GradeSchemeSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = GradeScheme
+        fields = [
+            "id",
+            "key",
+            "name",
+            "display_name",
+            "method",
+            "weight_recency",
+            "weight_frequency",
+            "weight_monetary",
+            "weight_loyalty",
+            "grades",
+            "active",
+            "position",
+            "updated_at",
+        ]
+        read_only_fields = fields

@@ -5,4 +5,5 @@ from . import views
 router = DefaultRouter()
 router.register("segments/scores", views.ScoreViewSet, basename="segment-score")
 router.register("segments/runs", views.RunViewSet, basename="segment-run")
+router.register("segments/grade-schemes", views.GradeSchemeViewSet, basename="grade-scheme")
 urlpatterns = router.urls
