@@ -224,6 +224,7 @@ def segment_run(
         # Customers in the recycle bin are neither scored nor counted in others' ranks.
         days = days.join(live.to_frame(), on="customer", how="semi")
         classified = engine.classify(days, as_of=as_of, config=config)
+        del days  # 4M orders' worth of memory, not needed any more
         schemes = [s.to_engine() for s in GradeScheme.objects.filter(active=True)]
         if schemes:
             classified = engine.grade(classified, schemes, as_of=as_of)
