@@ -330,3 +330,32 @@ def test_grade_schemes_reject_contradictions():
         engine.GradeScheme("x", {"monetary": 1}, "cutoffs", (("A", 10), ("B", 50)))
     with pytest.raises(ValueError, match="one must be above 0"):
         engine.GradeScheme("x", {"monetary": 0}, "cutoffs", (("A", 0),))
+
+
+def test_product_neighbours_match_a_plain_count():
+    from kehu.segments.recommend import neighbours
+
+    rng = random.Random(5)
+    pairs = {(c, rng.choice([1, 1, 2, 3, 4, 5, 6, 7])) for c in range(300) for _ in range(3)}
+    frame = pl.DataFrame(sorted(pairs), schema=["customer", "product"], orient="row")
+    got = {(p, n): (t, s) for p, n, t, s in neighbours(frame, keep=3).iter_rows()}
+    owners: dict[int, set] = {}
+    for customer, product in pairs:
+        owners.setdefault(product, set()).add(customer)
+    for product in owners:
+        ranked = sorted(
+            (
+                (len(owners[product] & owners[other]), other)
+                for other in owners
+                if other != product and owners[product] & owners[other]
+            ),
+            key=lambda t: (
+                -round(t[0] / (len(owners[product]) * len(owners[t[1]])) ** 0.5, 9),
+                t[1],
+            ),
+        )[:3]
+        for together, other in ranked:
+            similarity = together / (len(owners[product]) * len(owners[other])) ** 0.5
+            assert got[(product, other)][0] == together
+            assert got[(product, other)][1] == pytest.approx(similarity)
+        assert len([k for k in got if k[0] == product]) == len(ranked)

@@ -372,3 +372,36 @@ def test_grade_schemes_through_the_api_drive_the_next_run(history, api, people):
     scheme_id = made.json()["id"]
     assert api["admin"].delete(f"/api/segments/grade-schemes/{scheme_id}/").status_code == 204
     assert ChangeLogEntry.objects.filter(action="delete", object_id=scheme_id).exists()
+
+
+def test_recommend_next_on_the_customer_page(people, client):
+    for sku, name in [("TEA-1", "龙井"), ("CUP-2", "茶杯"), ("POT-3", "茶壶"), ("BAG-4", "茶包")]:
+        sales.product_create(
+            actor=system_actor(), data={"sku": sku, "name": name, "list_price": "10.00"}
+        )
+    buyers = [make_customer(name=f"买家{n}") for n in range(6)]
+    lonely = make_customer(name="只买茶叶")
+
+    def bought(ref, customer, skus):
+        lines = [{"sku": sku, "quantity": 1} for sku in skus]
+        result = sales.order_batch_ingest(
+            actor=system_actor(),
+            orders=[{"external_id": ref, "customer": customer.pk,
+                     "ordered_at": "2026-03-01T10:00:00+08:00", "lines": lines}],
+        )  # fmt: skip
+        assert result.created == 1
+
+    for n, buyer in enumerate(buyers):  # tea goes with cups, sometimes with pots
+        bought(f"b{n}", buyer, ["TEA-1", "CUP-2"] + (["POT-3"] if n < 2 else []))
+    bought("bag", buyers[5], ["BAG-4"])
+    bought("lonely", lonely, ["TEA-1"])
+    out = StringIO()
+    call_command("segment", "recommend", "--json", stdout=out)
+    assert json.loads(out.getvalue())["pairs"] > 0
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(people["admin"])
+    page = client.get(f"/customers/{lonely.pk}/").content.decode()
+    shown = re.findall(r'<li data-product="(\d+)"><strong>([^<]+)</strong>', page)
+    # cups (6 of 6 tea buyers) before pots (2) before the bag (1); never tea again
+    assert [name for _pk, name in shown] == ["茶杯", "茶壶", "茶包"]
+    assert "often bought with 龙井" in page

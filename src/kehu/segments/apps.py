@@ -22,6 +22,14 @@ class SegmentsConfig(AppConfig):
                 description="classify every customer: RFM, segments, lifecycle, predictions",
             )
         )
+        schedule.register(
+            schedule.Job(
+                "recommendations",
+                tasks.rebuild_recommendations,
+                daily_at=datetime.time(3, 30),
+                description="recount which products are bought together",
+            )
+        )
 
         from kehu.customers import panels
 

@@ -264,3 +264,33 @@ class CustomerScore(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.rfm_segment or '-'}"
+
+
+class ProductNeighbour(models.Model):
+    """Products bought by the same customers (item-to-item co-purchase), the
+    closest ``NEIGHBOURS`` of each product, rebuilt nightly."""
+
+    product = models.ForeignKey(
+        "sales.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    neighbour = models.ForeignKey(
+        "sales.Product",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    # Customers who bought both, and that count over the geometric mean of the
+    # two products' buyers (cosine similarity).
+    together = models.PositiveIntegerField()
+    similarity = models.FloatField()
+
+    class Meta:
+        verbose_name = _("product neighbour")
+        verbose_name_plural = _("product neighbours")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "neighbour"], name="neighbour_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} → {self.neighbour_id}"

@@ -13,3 +13,11 @@ def nightly_run() -> dict:
     """Classify the whole base as of today, with predictions."""
     run = runs.segment_run(actor=Actor.system(), trigger=RunTrigger.SCHEDULE)
     return {"run": run.pk, "customers": run.customers, "status": run.status}
+
+
+@task
+def rebuild_recommendations() -> dict:
+    """Recount which products are bought together."""
+    from . import recommend
+
+    return {"pairs": recommend.rebuild()}

@@ -19,6 +19,8 @@ from .models import (
     SegmentRun,
     TimeUnit,
 )
+from .recommend import recommend_for
+from .settings_store import engine_config
 
 
 def _stage_reason(score: CustomerScore, new_days: int) -> str:
@@ -44,13 +46,20 @@ def _stage_reason(score: CustomerScore, new_days: int) -> str:
 def customer_segments_panel(request, customer) -> dict:
     """Value and segments on the customer 360 page (the page checked access):
     the latest run's figures for the customer and why they are what they are."""
-    from .settings_store import engine_config
-
+    suggestions = [
+        {"product": s.product, "because": "、".join(p.name for p in s.because)}
+        for s in recommend_for(customer)
+    ]
     score = CustomerScore.objects.filter(customer=customer).select_related("run").first()
     run = score.run if score else None
     if score is None:
         latest = SegmentRun.objects.filter(status=RunStatus.DONE).first()
-        return {"customer": customer, "score": None, "latest": latest}
+        return {
+            "customer": customer,
+            "score": None,
+            "latest": latest,
+            "suggestions": suggestions,
+        }
     config = engine_config()
     score.rfm_recency_days_all = (
         (score.as_of - score.last_purchase).days if score.last_purchase else None
@@ -65,6 +74,7 @@ def customer_segments_panel(request, customer) -> dict:
         "customer": customer,
         "score": score,
         "grades": grades,
+        "suggestions": suggestions,
         "run": run,
         "scored": (run.stats or {}).get("scored") if run else None,
         "segment": labels.SEGMENTS.get(score.rfm_segment, ""),

@@ -14,11 +14,12 @@ class Command(BaseCommand):
     help = (
         "Customer segments. `run`: classify every customer from their orders (RFM, "
         "segments, classes, lifecycle, predictions) and keep a snapshot of who is where; "
-        "the worker does it nightly. `history`: the latest runs and their sizes."
+        "the worker does it nightly. `history`: the latest runs and their sizes. "
+        "`recommend`: recount which products are bought together (nightly too)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["run", "history"])
+        parser.add_argument("action", choices=["run", "history", "recommend"])
         parser.add_argument("--as-of", help="classify as of this date (default today)")
         parser.add_argument("--no-predict", action="store_true", help="skip BG/NBD and CLV")
         parser.add_argument(
@@ -30,6 +31,14 @@ class Command(BaseCommand):
     def handle(self, *args, action, as_json, **options):
         if action == "history":
             return self._history(options["limit"], as_json)
+        if action == "recommend":
+            from kehu.segments import recommend
+
+            pairs = recommend.rebuild()
+            self.stdout.write(
+                json.dumps({"pairs": pairs}) if as_json else f"Kept {pairs:,} product pairs."
+            )
+            return
         if options["if_none"] and SegmentRun.objects.filter(status=RunStatus.DONE).exists():
             if as_json:
                 self.stdout.write(json.dumps({"skipped": "a run has already finished"}))
