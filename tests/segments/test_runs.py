@@ -405,3 +405,29 @@ def test_recommend_next_on_the_customer_page(people, client):
     # cups (6 of 6 tea buyers) before pots (2) before the bag (1); never tea again
     assert [name for _pk, name in shown] == ["茶杯", "茶壶", "茶包"]
     assert "often bought with 龙井" in page
+
+
+def test_campaign_export_of_a_segment(history, people, client):
+    import csv
+    import io
+
+    ours = make_customer(owner=people["sales"], name="=HYPERLINK(1)", emails=["a@example.com"])
+    ingest([order("mine", ours, f"{AS_OF}T10:00:00+08:00", "30.00")])
+    runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(people["admin"])
+    response = client.get("/segments/export.csv", {"lifecycle_stage": "silent"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    expected = CustomerScore.objects.filter(lifecycle_stage="silent")
+    assert sorted(int(r["ID"]) for r in rows) == sorted(s.customer_id for s in expected)
+    assert rows and all(r["Lifecycle stage"] == "Silent" for r in rows)
+    assert {"Phones", "Emails", "RFM", "Grades", "Lifetime value"} <= set(rows[0])
+    bad = client.get("/segments/export.csv", {"lifecycle_stage": "gone"})
+    assert bad.status_code == 400 and "lifecycle_stage" in bad.content.decode()
+    client.force_login(people["sales"])  # a rep exports their own customers only
+    text = b"".join(client.get("/segments/export.csv").streaming_content).decode("utf-8-sig")
+    mine = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["ID"], r["Name"]) for r in mine] == [(str(ours.pk), "'=HYPERLINK(1)")]

@@ -6,4 +6,5 @@ app_name = "segments"
 urlpatterns = [
     path("segments/", views.overview, name="overview"),
     path("segments/churn/", views.churn, name="churn"),
+    path("segments/export.csv", views.campaign_export, name="export"),
 ]

@@ -268,3 +268,26 @@ def churn(request):
             "latest": SegmentRun.objects.filter(status=RunStatus.DONE).first(),
         },
     )
+
+
+@login_required
+def campaign_export(request):
+    """Customers by segment, class, stage, score or value as CSV for a campaign,
+    filtered like ``/api/segments/scores/``, for the customers the user may see."""
+    from django.http import HttpResponseBadRequest, StreamingHttpResponse
+    from django.utils import timezone
+
+    from . import queries
+    from .exports import campaign_csv_rows
+    from .filtersets import ScoreFilterSet
+
+    filterset = ScoreFilterSet(
+        request.GET, queryset=queries.scores_visible_to(request.user).order_by("customer_id")
+    )
+    if not filterset.is_valid():
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
+        return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(campaign_csv_rows(filterset.qs), content_type="text/csv")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="campaign-{stamp}.csv"'
+    return response
