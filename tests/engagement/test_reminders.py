@@ -103,7 +103,14 @@ def test_the_worker_runs_due_jobs_and_records_them(api, people, reminding):
     )
     call_command("worker", "--once")
     runs = {run.name: run for run in JobRun.objects.all()}
-    expected = {"reminders", "care-reminders", "points-expiry", "segments", "recommendations"}
+    expected = {
+        "reminders",
+        "care-reminders",
+        "points-expiry",
+        "segments",
+        "recommendations",
+        "segments-new-orders",
+    }
     assert set(runs) == expected
     assert runs["reminders"].ok and runs["reminders"].result == {"reminded": 1, "emails": 0}
     assert all(run.ok and run.finished_at for run in runs.values())

@@ -359,3 +359,26 @@ def test_product_neighbours_match_a_plain_count():
             assert got[(product, other)][0] == together
             assert got[(product, other)][1] == pytest.approx(similarity)
         assert len([k for k in got if k[0] == product]) == len(ranked)
+
+
+@pytest.mark.parametrize("config", CONFIGS[:2])
+def test_scoring_against_cut_points_reproduces_the_full_run(config):
+    tx = generated(6)
+    frame = pl.DataFrame(
+        {name: tx[name].tolist() for name in ("customer", "day", "amount")},
+        schema={"customer": pl.String, "day": pl.Date, "amount": pl.Int64},
+    )
+    full = engine.classify(frame, as_of=AS_OF, config=config)
+    points = engine.cut_points(full, config)
+    summary = engine.summarize(frame, as_of=AS_OF, config=config)
+    again = engine.score_against(summary, points)
+    columns = ["customer", "r_score", "f_score", "m_score", "rfm_segment", "rfm_class"]
+    assert again.select(columns).equals(full.select(columns))
+    # a value between the full run's values takes the lower score
+    one = pl.DataFrame(
+        {"customer": ["x"], "rfm_recency_days": [10**6], "rfm_frequency": [10**6],
+         "rfm_monetary": [-(10**12)]}
+    )  # fmt: skip
+    scored = engine.score_against(one, points)
+    assert scored.row(0, named=True)["r_score"] == 1 and scored["f_score"][0] == 5
+    assert scored["m_score"][0] == 1

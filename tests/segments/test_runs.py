@@ -18,6 +18,7 @@ from kehu.sales.models import Order
 from kehu.segments import runs
 from kehu.segments.engine import EngineConfig
 from kehu.segments.models import CustomerScore, RunTrigger, SegmentSnapshot
+from kehu.segments.queries import previous_run
 from kehu.segments.settings_store import engine_config
 
 from ..conftest import make_customer, system_actor
@@ -431,3 +432,37 @@ def test_campaign_export_of_a_segment(history, people, client):
     text = b"".join(client.get("/segments/export.csv").streaming_content).decode("utf-8-sig")
     mine = list(csv.DictReader(io.StringIO(text)))
     assert [(r["ID"], r["Name"]) for r in mine] == [(str(ours.pk), "'=HYPERLINK(1)")]
+
+
+def test_new_orders_rescore_their_customers_against_the_last_full_run(history):
+    assert runs.incremental_run(actor=system_actor(), as_of=AS_OF) is None  # no full run yet
+    full = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    assert runs.incremental_run(actor=system_actor(), as_of=AS_OF) is None  # nothing new
+    before = {s.customer_id: s for s in CustomerScore.objects.all()}
+    quiet, busy = history[12], history[13]
+    ingest([order(f"new-{k}", busy, f"{AS_OF}T0{k}:00:00+08:00", "900.00") for k in range(1, 4)])
+    run = runs.incremental_run(actor=system_actor(), as_of=AS_OF)
+    assert run.trigger == "orders" and run.customers == 1 and run.stats["orders"] == 3
+    after = {s.customer_id: s for s in CustomerScore.objects.all()}
+    assert after[quiet.pk].run_id == full.pk  # untouched customers keep their figures
+    assert (after[quiet.pk].r_score, after[quiet.pk].rfm_segment) == (
+        before[quiet.pk].r_score,
+        before[quiet.pk].rfm_segment,
+    )
+    new = after[busy.pk]
+    assert new.run_id == run.pk and new.rfm_recency_days == 0 and new.lifecycle_stage == "active"
+    assert new.rfm_frequency == before[busy.pk].rfm_frequency + 3
+    # scored like the full run's customers with these values would have been
+    cuts = full.stats["points"]["cuts"]
+    expected_r = 1 + sum(new.rfm_recency_days <= t for t in cuts["r"] if t is not None)
+    expected_f = 1 + sum(new.rfm_frequency >= t for t in cuts["f"] if t is not None)
+    assert (new.r_score, new.f_score) == (expected_r, expected_f)
+    # the next incremental run starts after these orders; the migration API
+    # keeps comparing full runs
+    assert runs.incremental_run(actor=system_actor(), as_of=AS_OF) is None
+    later = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    assert previous_run(later) == full

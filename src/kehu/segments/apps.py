@@ -24,6 +24,14 @@ class SegmentsConfig(AppConfig):
         )
         schedule.register(
             schedule.Job(
+                "segments-new-orders",
+                tasks.rescore_new_orders,
+                every=datetime.timedelta(minutes=5),
+                description="re-score customers whose orders arrived since the last run",
+            )
+        )
+        schedule.register(
+            schedule.Job(
                 "recommendations",
                 tasks.rebuild_recommendations,
                 daily_at=datetime.time(3, 30),

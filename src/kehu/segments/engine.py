@@ -374,3 +374,66 @@ def grade(classified: pl.DataFrame, schemes, *, as_of: datetime.date) -> pl.Data
         added += [(grade_name, pl.String), (score_name, pl.Float64)]
     rest = rest.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in added)
     return pl.concat([scored, rest.select(scored.columns)]).sort("customer")
+
+
+# ---- scoring a few customers against the last full run -----------------------------
+
+
+def cut_points(classified: pl.DataFrame, config: EngineConfig) -> dict:
+    """What a full run's scores and classes rest on, to score customers later
+    without re-ranking everyone: for each score 2-5, the worst value that still
+    reached it (the most days for R, the fewest purchases or least spend for F
+    and M), and the centres the classes compare against."""
+    scored = classified.filter(pl.col("r_score").is_not_null())
+    cuts: dict[str, list] = {"r": [], "f": [], "m": []}
+    for s in range(2, 6):
+        reached = scored.filter(pl.col("r_score") >= s)["rfm_recency_days"]
+        cuts["r"].append(reached.max() if len(reached) else None)
+        for key, column in (("f", "rfm_frequency"), ("m", "rfm_monetary")):
+            reached = scored.filter(pl.col(f"{key}_score") >= s)[column]
+            cuts[key].append(reached.min() if len(reached) else None)
+    center = {"mean": pl.Series.mean, "median": pl.Series.median}[config.class_center]
+    centers = {
+        name: center(scored[column]) if scored.height else None
+        for name, column in (
+            ("r", "rfm_recency_days"),
+            ("f", "rfm_frequency"),
+            ("m", "rfm_monetary"),
+        )
+    }
+    return {"cuts": cuts, "centers": centers}
+
+
+def score_against(summary: pl.DataFrame, points: dict) -> pl.DataFrame:
+    """RFM scores, segment and class for the customers of ``summary``, by a
+    full run's ``cut_points``: a value gets the score of the full run's
+    customers with that value, and between their values, the lower score."""
+    cuts, centers = points["cuts"], points["centers"]
+
+    def score(column: str, key: str, better_is_less: bool) -> pl.Expr:
+        total = pl.lit(1, pl.Int8)
+        for threshold in cuts[key]:
+            if threshold is None:
+                continue
+            met = pl.col(column) <= threshold if better_is_less else pl.col(column) >= threshold
+            total = total + met.cast(pl.Int8)
+        return pl.when(pl.col(column).is_not_null()).then(total).cast(pl.Int8)
+
+    scored = summary.with_columns(
+        score("rfm_recency_days", "r", True).alias("r_score"),
+        score("rfm_frequency", "f", False).alias("f_score"),
+        score("rfm_monetary", "m", False).alias("m_score"),
+    )
+    if centers["r"] is None:
+        high = [pl.lit(False)] * 3
+    else:
+        high = [
+            pl.col("rfm_recency_days") < centers["r"],
+            pl.col("rfm_frequency") > centers["f"],
+            pl.col("rfm_monetary") > centers["m"],
+        ]
+    has = pl.col("r_score").is_not_null()
+    return scored.with_columns(
+        pl.when(has).then(_segment_expr()).alias("rfm_segment"),
+        pl.when(has).then(_class_expr(*high)).alias("rfm_class"),
+    )

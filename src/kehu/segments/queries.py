@@ -8,7 +8,7 @@ from kehu.accounts import roles
 from kehu.accounts.models import Role
 from kehu.customers import queries as customer_queries
 
-from .models import CustomerScore, RunStatus, SegmentRun
+from .models import CustomerScore, RunStatus, RunTrigger, SegmentRun
 
 ANALYSING_ROLES = (Role.ADMIN, Role.MANAGER, Role.ANALYST)
 
@@ -27,6 +27,7 @@ def previous_run(run: SegmentRun) -> SegmentRun | None:
     """The last finished run before ``run``."""
     return (
         SegmentRun.objects.filter(status=RunStatus.DONE, started_at__lt=run.started_at)
+        .exclude(trigger=RunTrigger.ORDERS)  # incremental runs keep no snapshot
         .order_by("-started_at", "-id")
         .first()
     )

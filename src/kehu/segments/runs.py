@@ -10,13 +10,23 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from kehu.core.changelog import Actor
+from kehu.customers.models import Customer
+from kehu.sales.models import Order
 
 from . import engine, predict, sources
 from .engine import CLASS_GRID, LIFECYCLE_STAGES, SEGMENT_GRID, UNITS_PER_CURRENCY
-from .models import CustomerScore, GradeScheme, RunStatus, SegmentRun, SegmentSnapshot
+from .models import (
+    CustomerScore,
+    GradeScheme,
+    RunStatus,
+    RunTrigger,
+    SegmentRun,
+    SegmentSnapshot,
+)
 from .settings_store import engine_config
 
 SCHEMES: dict[str, list[str]] = {
@@ -217,6 +227,8 @@ def segment_run(
 
     try:
         step("reading orders")
+        # Orders above this id are for the next incremental run.
+        max_order_id = Order.objects.aggregate(top=Max("id"))["top"] or 0
         days = sources.order_days(as_of)
         live = sources.live_customer_ids()
         config = engine_config()
@@ -253,6 +265,8 @@ def segment_run(
         marks = list(timings.items())
         run.stats = _stats(classified) | {
             "sizes": {s.scheme: s.counts for s in snapshots},
+            "max_order_id": max_order_id,
+            "points": engine.cut_points(classified, config),
             "bgnbd": fitted.bgnbd if fitted else None,
             "gamma_gamma": fitted.gamma_gamma if fitted else None,
             "prediction_error": prediction_error,
@@ -292,3 +306,97 @@ def migration(scheme: str, earlier: SegmentRun, later: SegmentRun) -> pl.DataFra
         .len("customers")
         .sort("from", "to", nulls_last=True)
     )
+
+
+INCREMENTAL_COLUMNS = [
+    "as_of",
+    "rfm_recency_days",
+    "rfm_frequency",
+    "rfm_monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "rfm_class",
+    "lifecycle_stage",
+    "first_purchase",
+    "last_purchase",
+    "purchase_days",
+    "active_within_days",
+    "churned_after_days",
+]
+
+
+def full_runs():
+    return SegmentRun.objects.filter(status=RunStatus.DONE).exclude(trigger=RunTrigger.ORDERS)
+
+
+def incremental_run(*, actor: Actor, as_of: datetime.date | None = None) -> SegmentRun | None:
+    """Re-score the customers whose orders arrived since the last run: their
+    RFM values, lifecycle and dates from their own orders, their scores,
+    segment and class against the last full run's cut points (the nightly run
+    re-ranks everyone). Grades and predictions wait for the nightly run. None
+    when no order arrived."""
+    base = full_runs().order_by("-started_at", "-id").first()
+    if base is None or "points" not in base.stats:
+        return None
+    since = (
+        SegmentRun.objects.filter(
+            trigger=RunTrigger.ORDERS, status=RunStatus.DONE, started_at__gte=base.started_at
+        )
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    watermark = since.stats["watermark"] if since else base.stats["max_order_id"]
+    new = list(Order.objects.filter(pk__gt=watermark).values_list("pk", "customer_id"))
+    if not new:
+        return None
+    as_of = as_of or timezone.localdate()
+    live = set(Customer.objects.filter(pk__in={c for _o, c in new}).values_list("pk", flat=True))
+    run = SegmentRun.objects.create(
+        started_at=timezone.now(),
+        as_of=as_of,
+        trigger=RunTrigger.ORDERS,
+        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+    )
+    try:
+        config = engine_config()
+        days = sources.order_days(as_of, live)
+        summary = engine.summarize(days, as_of=as_of, config=config)
+        summary = engine.lifecycle(summary, as_of=as_of, config=config)
+        scored = engine.score_against(summary, base.stats["points"])
+        _update_scores(scored, as_of, run)
+        run.stats = {
+            "watermark": max(pk for pk, _c in new),
+            "base": base.pk,
+            "orders": len(new),
+        }
+        run.customers = scored.height
+        run.status = RunStatus.DONE
+    except Exception as error:
+        run.status = RunStatus.FAILED
+        run.error = f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        run.finished_at = timezone.now()
+        run.save()
+    return run
+
+
+def _update_scores(scored: pl.DataFrame, as_of: datetime.date, run: SegmentRun) -> None:
+    values = scored.with_columns(
+        (pl.col("rfm_monetary") / UNITS_PER_CURRENCY).round(2).alias("rfm_monetary"),
+        pl.col("purchase_days").fill_null(0),
+        *[pl.col(c).fill_null("") for c in ("rfm_segment", "rfm_class", "lifecycle_stage")],
+    ).to_dicts()
+    with transaction.atomic():
+        current = CustomerScore.objects.select_for_update().in_bulk([v["customer"] for v in values])
+        changed, created = [], []
+        for row in values:
+            score = current.get(row["customer"]) or CustomerScore(customer_id=row["customer"])
+            for name in INCREMENTAL_COLUMNS:
+                setattr(score, name, as_of if name == "as_of" else row[name])
+            score.run = run
+            (changed if score.customer_id in current else created).append(score)
+        CustomerScore.objects.bulk_update(changed, [*INCREMENTAL_COLUMNS, "run"], batch_size=1000)
+        CustomerScore.objects.bulk_create(created, batch_size=1000)

@@ -14,6 +14,7 @@ import polars as pl
 from django.conf import settings
 from django.db import connection
 
+from kehu.core.bulk import in_values
 from kehu.customers.models import Customer
 from kehu.sales.models import Order, OrderStatus
 
@@ -34,7 +35,7 @@ def _fixed_offset_minutes(zone_name: str) -> int | None:
     return int(next(iter(offsets)).total_seconds() // 60)
 
 
-def _postgres_days(as_of: datetime.date) -> pl.DataFrame:
+def _postgres_days(as_of: datetime.date, only: tuple[str, list]) -> pl.DataFrame:
     # One row per order: summing per customer and day in PostgreSQL saves 2 % of
     # the rows and spills to disk (5.6 s against 3.2 s for 4.6M orders).
     table, units = Order._meta.db_table, UNITS_PER_CURRENCY
@@ -43,11 +44,11 @@ def _postgres_days(as_of: datetime.date) -> pl.DataFrame:
             SELECT customer_id, (ordered_at AT TIME ZONE %s)::date,
                    round((amount - refunded_amount) * base_rate * {units})::bigint
             FROM {table}
-            WHERE status <> %s AND deleted_at IS NULL AND ordered_at < %s
+            WHERE status <> %s AND deleted_at IS NULL AND ordered_at < %s {only[0]}
         ) TO STDOUT
     """
     buffer = io.BytesIO()
-    params = (settings.TIME_ZONE, OrderStatus.CANCELLED.value, _day_end_utc(as_of))
+    params = (settings.TIME_ZONE, OrderStatus.CANCELLED.value, _day_end_utc(as_of), *only[1])
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         for chunk in copy:
             buffer.write(chunk)
@@ -70,7 +71,7 @@ def _day_end_utc(as_of: datetime.date) -> datetime.datetime:
     return local.astimezone(datetime.UTC)
 
 
-def _sqlite_days(as_of: datetime.date) -> pl.DataFrame:
+def _sqlite_days(as_of: datetime.date, only: tuple[str, list]) -> pl.DataFrame:
     # One row per order, fetched in chunks, the day as days since 1970 (an
     # integer is cheaper to fetch than text): 4.2 s and 290 MB for 4M orders.
     offset = _fixed_offset_minutes(settings.TIME_ZONE)
@@ -84,7 +85,7 @@ def _sqlite_days(as_of: datetime.date) -> pl.DataFrame:
         SELECT customer_id, {day_sql},
                CAST(round((amount - refunded_amount) * base_rate * {units}) AS INTEGER)
         FROM {Order._meta.db_table}
-        WHERE status <> %s AND deleted_at IS NULL AND +ordered_at < %s
+        WHERE status <> %s AND deleted_at IS NULL AND +ordered_at < %s {only[0]}
     """
     # "+ordered_at" keeps SQLite off the order_time index: walking it to read
     # nearly every order took 13 s instead of 4.
@@ -92,7 +93,7 @@ def _sqlite_days(as_of: datetime.date) -> pl.DataFrame:
     schema = {"customer": pl.Int64, "day": day_type, "amount": pl.Int64}
     frames = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [OrderStatus.CANCELLED.value, end])
+        cursor.execute(sql, [OrderStatus.CANCELLED.value, end, *only[1]])
         while rows := cursor.fetchmany(500_000):
             frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
@@ -104,11 +105,16 @@ def _sqlite_days(as_of: datetime.date) -> pl.DataFrame:
     return frame.with_columns(day.alias("day"), pl.lit(1, pl.Int64).alias("count"))
 
 
-def order_days(as_of: datetime.date) -> pl.DataFrame:
+def order_days(as_of: datetime.date, customer_ids=None) -> pl.DataFrame:
     """Customer, local day, net amount (ten-thousandths of the base currency)
-    and number of orders, per customer and day with an order up to ``as_of``."""
+    and number of orders, one row per order up to ``as_of``; of ``customer_ids``
+    only, when given (through the orders' customer index)."""
+    only: tuple[str, list] = ("", [])
+    if customer_ids is not None:
+        condition, params = in_values("customer_id", sorted(customer_ids))
+        only = (f"AND {condition}", params)
     read = _postgres_days if connection.vendor == "postgresql" else _sqlite_days
-    frame = read(as_of)
+    frame = read(as_of, only)
     return frame.select(
         pl.col("customer").cast(pl.Int64),
         pl.col("day").cast(pl.Date),

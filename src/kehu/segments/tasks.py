@@ -21,3 +21,10 @@ def rebuild_recommendations() -> dict:
     from . import recommend
 
     return {"pairs": recommend.rebuild()}
+
+
+@task
+def rescore_new_orders() -> dict:
+    """Re-score the customers whose orders arrived since the last run."""
+    run = runs.incremental_run(actor=Actor.system())
+    return {"run": run.pk, "customers": run.customers} if run else {"customers": 0}

@@ -158,9 +158,9 @@ def overview(request):
             return redirect("segments:overview")
         except ValidationError as error:
             errors = error.message_dict
-    done = list(
-        SegmentRun.objects.filter(status=RunStatus.DONE).order_by("-started_at")[:SIZE_HISTORY]
-    )
+    from . import runs
+
+    done = list(runs.full_runs().order_by("-started_at", "-id")[:SIZE_HISTORY])
     latest = done[0] if done else None
     earlier = done[1] if len(done) > 1 else None
     context = {
