@@ -11,6 +11,7 @@ from io import StringIO
 import pandas as pd
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from kehu.core.models import ChangeLogEntry
 from kehu.sales import services as sales
@@ -466,3 +467,54 @@ def test_new_orders_rescore_their_customers_against_the_last_full_run(history):
         actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
     )
     assert previous_run(later) == full
+
+
+def test_rules_and_manual_assignments_set_dimensions_with_why(history, people):
+    from kehu.customers.models import Tag
+    from kehu.segments.models import Dimension, DimensionValue, ManualAssignment, Rule
+
+    behaviour = Dimension.objects.create(key="behaviour", name="购买行为")
+    repeat, first, prospect = (
+        DimensionValue.objects.create(dimension=behaviour, key=k, name=k)
+        for k in ("repeat", "first", "prospect")
+    )
+    interest = Dimension.objects.create(key="interest", name="兴趣", multiple=True)
+    vip, east = (
+        DimensionValue.objects.create(dimension=interest, key=k, name=k) for k in ("vip", "east")
+    )
+    rule = lambda value, condition, priority=100, **extra: Rule.objects.create(  # noqa: E731
+        name=value.key, value=value, conditions=condition, priority=priority, **extra
+    )
+    rule(repeat, {"field": "order_count", "operator": "gte", "value": 2}, 10)
+    rule(first, {"field": "order_count", "operator": "eq", "value": 1}, 20)
+    rule(prospect, {"op": "or", "conditions": [
+        {"field": "order_count", "operator": "empty"},
+        {"field": "order_count", "operator": "eq", "value": 0},
+    ]}, 30)  # fmt: skip
+    rule(vip, {"field": "tags", "operator": "has", "value": "VIP"})
+    rule(east, {"field": "province", "operator": "eq", "value": "浙江省"}, overrides_manual=True)
+    newcomer = make_customer(name="新来的", province="浙江省")
+    tagged = history[5]
+    tagged.tags.add(Tag.objects.create(name="VIP"))
+    ManualAssignment.objects.create(
+        customer=history[6], value=prospect, assigned_at=timezone.now()
+    )  # by hand: wins over the repeat rule
+    runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    scores = {s.customer_id: s for s in CustomerScore.objects.all()}
+    for pk, score in scores.items():
+        orders = score.rfm_frequency or 0
+        expected = "repeat" if orders >= 2 else "first" if orders == 1 else "prospect"
+        if pk == history[6].pk:
+            expected = "prospect"
+        got = score.dimensions["behaviour"]
+        assert [entry["value"] for entry in got] == [expected], pk
+    assert scores[history[6].pk].dimensions["behaviour"][0]["rule"] is None  # manual
+    why = scores[history[4].pk].dimensions["behaviour"][0]
+    assert why["rule"] and why["fired"] == {"order_count": 5}
+    assert [e["value"] for e in scores[tagged.pk].dimensions["interest"]] == ["vip"]
+    assert scores[tagged.pk].dimensions["interest"][0]["fired"] == {"tags": ["VIP"]}
+    assert [e["value"] for e in scores[newcomer.pk].dimensions["interest"]] == ["east"]
+    assert scores[newcomer.pk].dimensions["behaviour"][0]["value"] == "prospect"
+    assert "interest" not in scores[history[0].pk].dimensions

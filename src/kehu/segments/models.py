@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.models import AppliesTo
+
 
 class ClassCenter(models.TextChoices):
     MEAN = "mean", _("Mean")
@@ -247,6 +249,9 @@ class CustomerScore(models.Model):
     )
     # {scheme key: {"grade": label, "score": 0-100}} for the active grading schemes.
     grades = models.JSONField(_("grades"), default=dict)
+    # {dimension key: [{"value": key, "rule": id or null (manual), "fired": {field:
+    # value}}]}: what the rules and manual assignments gave, and why.
+    dimensions = models.JSONField(_("dimensions"), default=dict)
 
     class Meta:
         verbose_name = _("customer score")
@@ -294,3 +299,110 @@ class ProductNeighbour(models.Model):
 
     def __str__(self):
         return f"{self.product_id} → {self.neighbour_id}"
+
+
+class Dimension(models.Model):
+    """A classification standard (分类标准) that admins keep: 客户类型, 地理位置,
+    行业 … with its values, for individuals, organisations or both, one value
+    per customer or several."""
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    applies_to = models.CharField(
+        _("applies to"), max_length=12, choices=AppliesTo.choices, default=AppliesTo.BOTH
+    )
+    multiple = models.BooleanField(_("several values per customer"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("dimension")
+        verbose_name_plural = _("dimensions")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
+
+class DimensionValue(models.Model):
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="values")
+    key = models.SlugField(_("key"), max_length=40)
+    name = models.CharField(_("name"), max_length=60)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["dimension", "position", "id"]
+        verbose_name = _("dimension value")
+        verbose_name_plural = _("dimension values")
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "key"], name="dimension_value_key"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
+
+class Rule(models.Model):
+    """Sets a dimension value on the customers its conditions match (see
+    rules.py for the conditions). Within a single-value dimension, the rule
+    with the lowest priority number wins; a manual assignment wins over rules
+    unless ``overrides_manual``."""
+
+    name = models.CharField(_("name"), max_length=100)
+    value = models.ForeignKey(
+        DimensionValue, on_delete=models.CASCADE, related_name="rules", verbose_name=_("sets")
+    )
+    conditions = models.JSONField(_("conditions"))
+    priority = models.PositiveIntegerField(_("priority"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+    overrides_manual = models.BooleanField(_("wins over manual assignments"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+
+    def __str__(self):
+        return self.name
+
+
+class ManualAssignment(models.Model):
+    """A dimension value a person gave a customer by hand."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("customer"),
+    )
+    value = models.ForeignKey(DimensionValue, on_delete=models.CASCADE, related_name="+")
+    assigned_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("assigned"))
+
+    class Meta:
+        verbose_name = _("manual assignment")
+        verbose_name_plural = _("manual assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "value"], name="manual_assignment_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.value_id}"

@@ -17,7 +17,7 @@ from kehu.core.changelog import Actor
 from kehu.customers.models import Customer
 from kehu.sales.models import Order
 
-from . import engine, predict, sources
+from . import dimensions, engine, predict, sources
 from .engine import CLASS_GRID, LIFECYCLE_STAGES, SEGMENT_GRID, UNITS_PER_CURRENCY
 from .models import (
     CustomerScore,
@@ -60,6 +60,7 @@ SCORE_COLUMNS = [
     "clv",
     "value_at_risk",
     "grades",
+    "dimensions",
 ]
 PREDICTION_COLUMNS = [
     "p_alive",
@@ -105,6 +106,7 @@ def _score_frame(
         *[pl.col(p).fill_nan(None).round(2) for p in PREDICTION_COLUMNS[4:]],
         _value_at_risk().round(2).alias("value_at_risk"),
         _grades_json(schemes).alias("grades"),
+        pl.col("dimensions").fill_null("{}"),
     )
 
 
@@ -236,11 +238,14 @@ def segment_run(
         # Customers in the recycle bin are neither scored nor counted in others' ranks.
         days = days.join(live.to_frame(), on="customer", how="semi")
         classified = engine.classify(days, as_of=as_of, config=config)
-        del days  # 4M orders' worth of memory, not needed any more
         schemes = [s.to_engine() for s in GradeScheme.objects.filter(active=True)]
         if schemes:
             classified = engine.grade(classified, schemes, as_of=as_of)
         classified = live.to_frame().join(classified, on="customer", how="left")
+        step("applying rules")
+        given = dimensions.apply(classified, days, as_of)
+        del days  # 4M orders' worth of memory, not needed any more
+        classified = classified.join(given, on="customer", how="left")
         fitted = None
         prediction_error = ""
         if with_predictions:
