@@ -192,3 +192,14 @@ class JobRun(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ShippedName:
+    """For admin-edited records that Kehu also ships (a tier, a dimension …):
+    the shipped names are translated, an admin's own stay as typed."""
+
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import gettext
+
+        return gettext(self.name)

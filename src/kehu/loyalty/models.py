@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import Channel
+from kehu.core.models import Channel, ShippedName
 from kehu.customers.models import Customer
 
 
@@ -138,7 +138,7 @@ class LoyaltyEntry(models.Model):
         return f"{self.points:+d} {self.get_kind_display()}"
 
 
-class EarnRule(models.Model):
+class EarnRule(ShippedName, models.Model):
     """Points for a paid order: ``points_per_unit`` for every whole ``unit_amount``
     of its amount in the base currency (1 point per ¥10), nothing below
     ``minimum_amount``. One rule is active at a time; an admin edits it."""
@@ -165,11 +165,6 @@ class EarnRule(models.Model):
     def __str__(self):
         return self.display_name
 
-    @property
-    def display_name(self) -> str:
-        """The shipped rule's name is translated; admins' own stay as typed."""
-        return gettext(self.name)
-
     def points_for(self, amount) -> int:
         """Points for an order of ``amount`` (base currency): whole units only."""
         if amount < self.minimum_amount or amount <= 0:
@@ -182,7 +177,7 @@ class TierBasis(models.TextChoices):
     SPEND = "spend", _("Total spent")
 
 
-class Tier(models.Model):
+class Tier(ShippedName, models.Model):
     """A membership level (会员等级). A customer is in the highest tier (by
     position) whose threshold they reach on its basis: lifetime points earned, or
     total spent net of refunds in the base currency."""
@@ -203,11 +198,6 @@ class Tier(models.Model):
 
     def __str__(self):
         return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        """The shipped tiers' names are translated; admins' own stay as typed."""
-        return gettext(self.name)
 
     @property
     def display_benefits(self) -> str:

@@ -6,14 +6,9 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from kehu.customers.exports import export_columns, safe_cell
+from kehu.customers.exports import _Echo, export_columns, safe_cell
 
 from . import labels
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 def _number(value) -> str:

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import AppliesTo
+from kehu.core.models import AppliesTo, ShippedName
 
 
 class ClassCenter(models.TextChoices):
@@ -77,7 +77,7 @@ class GradeMethod(models.TextChoices):
     CUTOFFS = "cutoffs", _("Score cut-offs")
 
 
-class GradeScheme(models.Model):
+class GradeScheme(ShippedName, models.Model):
     """A value grading (客户分级) that admins define: weights of four factors and
     the grades, best first (``[{"label": "A", "value": 20}, …]``: a share of
     customers in percent, or a minimum score from 0 to 100)."""
@@ -105,13 +105,6 @@ class GradeScheme(models.Model):
 
     def __str__(self):
         return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        """The shipped scheme's name is translated; admins' own stay as typed."""
-        from django.utils.translation import gettext
-
-        return gettext(self.name)
 
     def to_engine(self):
         from .engine import GradeScheme as EngineScheme
@@ -301,7 +294,7 @@ class ProductNeighbour(models.Model):
         return f"{self.product_id} → {self.neighbour_id}"
 
 
-class Dimension(models.Model):
+class Dimension(ShippedName, models.Model):
     """A classification standard (分类标准) that admins keep: 客户类型, 地理位置,
     行业 … with its values, for individuals, organisations or both, one value
     per customer or several."""
@@ -325,14 +318,8 @@ class Dimension(models.Model):
     def __str__(self):
         return self.display_name
 
-    @property
-    def display_name(self) -> str:
-        from django.utils.translation import gettext
 
-        return gettext(self.name)
-
-
-class DimensionValue(models.Model):
+class DimensionValue(ShippedName, models.Model):
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="values")
     key = models.SlugField(_("key"), max_length=40)
     name = models.CharField(_("name"), max_length=60)
@@ -348,12 +335,6 @@ class DimensionValue(models.Model):
 
     def __str__(self):
         return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        from django.utils.translation import gettext
-
-        return gettext(self.name)
 
 
 class Rule(models.Model):
