@@ -16,7 +16,7 @@ KEHU_COMMANDS = {
     "purge": "empty the recycle bin of records older than the retention",
     "loyalty": "loyalty points: `expire` what is past its time (daily), `check` the balances",
     "care_reminders": "create birthday and holiday follow-ups for customers' owners (daily)",
-    "segment": "`run`: classify every customer (RFM, segments, lifecycle, CLV); `history`",
+    "segment": "`run`: classify every customer (RFM, lifecycle, CLV); `history`; `recommend`",
     "analyze": "RFM, segments, lifecycle and CLV predictions for any transactions file",
     "compilemessages": "compile translations (needs GNU gettext)",
 }
