@@ -92,10 +92,29 @@ def log_created_in_bulk(model, parent_model, actor: Actor, entries, when) -> Non
     (batch ingestion, care tasks): ``entries`` yields (object id, text shown,
     parent id, {field: value}) for records of ``model`` that belong to records of
     ``parent_model``."""
+    log_in_bulk(
+        model,
+        ChangeAction.CREATE,
+        actor,
+        (
+            (object_id, shown, parent_id, {name: [None, value] for name, value in fields.items()})
+            for object_id, shown, parent_id, fields in entries
+        ),
+        when,
+        parent_model=parent_model,
+        version=1,
+    )
+
+
+def log_in_bulk(
+    model, action: str, actor: Actor, entries, when, *, parent_model=None, version=None
+) -> None:
+    """Entries for many records at once, without model instances: ``entries``
+    yields (object id, text shown, parent id or None, {field: [before, after]})."""
     from .bulk import insert_rows
 
     record_type = ContentType.objects.get_for_model(model).pk
-    parent_type = ContentType.objects.get_for_model(parent_model).pk
+    parent_type = ContentType.objects.get_for_model(parent_model).pk if parent_model else None
     user_id = getattr(actor.user, "pk", None)
     channel = str(actor.channel)
     insert_rows(
@@ -118,19 +137,16 @@ def log_created_in_bulk(model, parent_model, actor: Actor, entries, when) -> Non
                 record_type,
                 object_id,
                 str(shown)[:200],
-                parent_type,
+                parent_type if parent_id is not None else None,
                 parent_id,
-                ChangeAction.CREATE.value,
+                str(action),
                 user_id,
                 channel,
-                json.dumps(
-                    {name: [None, jsonable(value)] for name, value in fields.items()},
-                    ensure_ascii=False,
-                ),
-                1,
+                json.dumps(jsonable(changes), ensure_ascii=False),
+                version,
                 when,
             )
-            for object_id, shown, parent_id, fields in entries
+            for object_id, shown, parent_id, changes in entries
         ),
     )
 
@@ -142,5 +158,6 @@ __all__ = [
     "history_for",
     "log_change",
     "log_created_in_bulk",
+    "log_in_bulk",
     "snapshot",
 ]

@@ -167,6 +167,10 @@ class Customer(BusinessRecord):
 class CustomerTag(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    # The classification rule that gave the tag (segments.Rule, referred to by
+    # id: customers sits below segments); null when a person gave it. A run
+    # takes away only the tags rules gave.
+    given_by_rule = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -7,10 +7,14 @@ import json
 from dataclasses import dataclass
 
 import polars as pl
+from django.conf import settings
 from django.db import connection
 
-from kehu.core.models import CustomFieldDefinition, FieldType
+from kehu.core.bulk import in_values
+from kehu.core.models import AppliesTo, CustomFieldDefinition, FieldType
 from kehu.customers.models import Customer, CustomerTag
+from kehu.service import queries as service_queries
+from kehu.service.models import SurveyResponse
 
 from . import rules
 from .models import Dimension, ManualAssignment, Rule
@@ -41,52 +45,94 @@ def custom_field_kinds() -> dict[str, str]:
 @dataclass
 class CompiledRule:
     rule: Rule
-    dimension: str
-    value: str
+    dimension: str | None  # the dimension's key, or None for a tag rule
+    value: str | None  # the value's key
+    tag: int | None  # the tag's id, for a tag rule
     condition: pl.Expr
     reads: list[str]  # columns, for "why"
+    names: list[tuple[str, int | None]]  # (field, days) the condition reads
+
+
+def compile_rule(rule: Rule, fields, dimension: Dimension | None = None) -> CompiledRule:
+    """``rule`` (saved or a draft) as a Polars condition. Rules of a dimension
+    for individuals or organisations only match customers of that kind.
+    RuleError when its conditions are not valid."""
+    condition = rules.compile_condition(rule.conditions, fields)
+    names = rules.referenced(rule.conditions)
+    reads = [rules.column_of(fields[name], days) for name, days in names]
+    if dimension is not None and dimension.applies_to != AppliesTo.BOTH:
+        condition = condition & (pl.col("kind") == dimension.applies_to).fill_null(False)
+        names = [*names, ("kind", None)] if ("kind", None) not in names else names
+    return CompiledRule(
+        rule,
+        dimension.key if dimension else None,
+        rule.value.key if dimension else None,
+        rule.tag_id if dimension is None else None,
+        condition,
+        reads,
+        names,
+    )
 
 
 def compile_active(fields) -> tuple[list[CompiledRule], list[Dimension]]:
-    """Active rules of active dimensions, by priority. A rule that no longer
-    compiles (a custom field was deleted) is skipped, not fatal."""
+    """Active rules (of active dimensions, and tag rules), by priority. A rule
+    that no longer compiles (a custom field was deleted) is skipped, not fatal."""
     dimensions = list(Dimension.objects.filter(active=True).prefetch_related("values"))
-    active = {d.pk for d in dimensions}
+    by_pk = {d.pk: d for d in dimensions}
     compiled = []
-    for rule in Rule.objects.filter(active=True, value__dimension__in=active).select_related(
-        "value__dimension"
-    ):
+    for rule in Rule.objects.filter(active=True).select_related("value"):
+        if rule.value_id is not None and rule.value.dimension_id not in by_pk:
+            continue
+        dimension = by_pk[rule.value.dimension_id] if rule.value_id else None
         try:
-            condition = rules.compile_condition(rule.conditions, fields)
+            compiled.append(compile_rule(rule, fields, dimension))
         except rules.RuleError:
             continue
-        reads = [
-            rules.column_of(fields[name], days) for name, days in rules.referenced(rule.conditions)
-        ]
-        compiled.append(
-            CompiledRule(rule, rule.value.dimension.key, rule.value.key, condition, reads)
-        )
-    compiled.sort(key=lambda c: (c.rule.priority, c.rule.pk))
+    compiled.sort(key=lambda c: (c.rule.priority, c.rule.pk or 0))
     return compiled, dimensions
 
 
-def _customer_columns(names: set[str], custom: set[str]) -> pl.DataFrame:
-    """Customer columns by SQL, only those the rules read."""
-    columns = ["id", *sorted(CUSTOMER_COLUMNS[n] for n in names)]
-    select = [connection.ops.quote_name(c) for c in columns]
+def _only(column: str, ids) -> tuple[str, list]:
+    if ids is None:
+        return "", []
+    condition, params = in_values(column, sorted(ids))
+    return f" AND {condition}", params
+
+
+def _customer_columns(names: set[str], custom: set[str], ids=None) -> pl.DataFrame:
+    """Customer columns by SQL, only those the rules read (``names`` are
+    built-in field names, ``custom`` custom field keys)."""
+    plain = sorted(CUSTOMER_COLUMNS[n] for n in names if n in CUSTOMER_COLUMNS)
+    select = [connection.ops.quote_name(c) for c in ["id", *plain]]
     for key in sorted(custom):
         path = json.dumps(key)
         if connection.vendor == "postgresql":
             select.append(f"custom_fields->>{_sql_text(key)}")
         else:
             select.append(f"json_extract(custom_fields, '$.' || {_sql_text(path)})")
-    sql = f"SELECT {', '.join(select)} FROM {Customer._meta.db_table} WHERE deleted_at IS NULL"
+    created = "days_since_created" in names
+    if created:
+        select.append("created_at")
+    where, params = _only("id", ids)
+    sql = (
+        f"SELECT {', '.join(select)} FROM {Customer._meta.db_table} WHERE deleted_at IS NULL{where}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    names_out = ["customer", *sorted(CUSTOMER_COLUMNS[n] for n in names)]
-    names_out += [f"cf.{k}" for k in sorted(custom)]
+    names_out = ["customer", *plain, *[f"cf.{k}" for k in sorted(custom)]]
+    if created:
+        names_out.append("created_at")
     frame = pl.DataFrame(rows, schema=names_out, orient="row", infer_schema_length=None)
+    if created:
+        moment = pl.col("created_at")
+        if frame.schema["created_at"] == pl.String:  # SQLite hands back text
+            moment = moment.str.to_datetime(time_zone="UTC", time_unit="us")
+        elif frame.schema["created_at"].time_zone is None:
+            moment = moment.dt.replace_time_zone("UTC")
+        frame = frame.with_columns(
+            moment.dt.convert_time_zone(settings.TIME_ZONE).dt.date().alias("created_at")
+        )
     return frame
 
 
@@ -94,31 +140,28 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _tags() -> pl.DataFrame:
-    links = CustomerTag.objects.values_list("customer_id", "tag__name")
-    frame = pl.DataFrame(list(links), schema={"customer": pl.Int64, "tag": pl.String}, orient="row")
+def _tags(ids=None) -> pl.DataFrame:
+    links = CustomerTag.objects.all()
+    if ids is not None:
+        links = links.filter(customer_id__in=ids)
+    rows = list(links.values_list("customer_id", "tag__name"))
+    frame = pl.DataFrame(rows, schema={"customer": pl.Int64, "tag": pl.String}, orient="row")
     return frame.group_by("customer").agg(pl.col("tag").alias("tags"))
 
 
-def _service_metrics(names: set[str]) -> pl.DataFrame | None:
-    from kehu.service.models import SurveyResponse, Ticket, TicketState, TicketType
-
+def _service_metrics(names: set[str], ids=None) -> pl.DataFrame | None:
     frames = []
     if "open_complaints" in names:
-        open_ones = (
-            Ticket.objects.filter(type=TicketType.COMPLAINT)
-            .exclude(state__in=[TicketState.RESOLVED, TicketState.CLOSED])
-            .values_list("customer_id")
-        )
-        rows = [(pk,) for (pk,) in open_ones]
+        rows = list(service_queries.open_complaints(ids).values_list("customer_id"))
         frame = pl.DataFrame(rows, schema={"customer": pl.Int64}, orient="row")
         frames.append(frame.group_by("customer").len("open_complaints"))
     for name in ("nps", "csat"):
         if name in names:
-            latest = (
-                SurveyResponse.objects.exclude(**{name: None})
-                .order_by("customer_id", "-submitted_at", "-id")
-                .values_list("customer_id", name)
+            latest = SurveyResponse.objects.exclude(**{name: None})
+            if ids is not None:
+                latest = latest.filter(customer_id__in=ids)
+            latest = latest.order_by("customer_id", "-submitted_at", "-id").values_list(
+                "customer_id", name
             )
             frame = pl.DataFrame(
                 list(latest), schema={"customer": pl.Int64, name: pl.Float64}, orient="row"
@@ -132,15 +175,22 @@ def _service_metrics(names: set[str]) -> pl.DataFrame | None:
     return merged
 
 
+def wanted_fields(compiled: list[CompiledRule]) -> set[str]:
+    return {name for c in compiled for name, _days in c.names}
+
+
 def evaluation_frame(
     classified: pl.DataFrame,
-    days: pl.DataFrame,
+    days: pl.DataFrame | None,
     compiled: list[CompiledRule],
-    fields,
     as_of: datetime.date,
+    ids=None,
 ) -> pl.DataFrame:
-    """One row per customer of ``classified`` with every column the rules read."""
-    wanted = {name for c in compiled for name, _days in rules.referenced(c.rule.conditions)}
+    """One row per customer of ``classified`` with every column the rules
+    read. ``days`` (the run's orders) is needed only for purchases_in_days;
+    ``ids`` limits the reads to those customers (``classified`` holds only
+    them)."""
+    wanted = wanted_fields(compiled)
     frame = classified.select("customer")
     metrics = classified.select(
         "customer",
@@ -156,39 +206,36 @@ def evaluation_frame(
         "m_score",
     )
     frame = frame.join(metrics, on="customer", how="left")
-    plain = {n for n in wanted if n in CUSTOMER_COLUMNS}
     custom = {n.removeprefix("cf.") for n in wanted if n.startswith("cf.")}
-    if plain or custom or "days_since_created" in wanted:
-        customers = _customer_columns(plain, custom)
+    if custom or wanted & (set(CUSTOMER_COLUMNS) | {"days_since_created"}):
+        customers = _customer_columns(wanted, custom, ids)
         frame = frame.join(customers, on="customer", how="left")
         for key, kind in custom_field_kinds().items():
             if key in custom and kind == rules.NUMBER:
                 frame = frame.with_columns(pl.col(f"cf.{key}").cast(pl.Float64, strict=False))
-    if "days_since_created" in wanted:
-        created = Customer.objects.values_list("pk", "created_at")
-        dates = pl.DataFrame(
-            [(pk, at.date()) for pk, at in created],
-            schema={"customer": pl.Int64, "created": pl.Date},
-            orient="row",
-        )
-        frame = frame.join(dates, on="customer", how="left").with_columns(
-            (pl.lit(as_of) - pl.col("created")).dt.total_days().alias("days_since_created")
-        )
+        if "days_since_created" in wanted:
+            frame = frame.with_columns(
+                (pl.lit(as_of) - pl.col("created_at")).dt.total_days().alias("days_since_created")
+            ).drop("created_at")
     if "tags" in wanted:
-        frame = frame.join(_tags(), on="customer", how="left")
-    service = _service_metrics(wanted)
+        frame = frame.join(_tags(ids), on="customer", how="left")
+    service = _service_metrics(wanted, ids)
     if service is not None:
         frame = frame.join(service, on="customer", how="left")
         if "open_complaints" in wanted:
             frame = frame.with_columns(pl.col("open_complaints").fill_null(0))
-    for n_days in {d for c in compiled for name, d in rules.referenced(c.rule.conditions) if d}:
+    for n_days in {d for c in compiled for _name, d in c.names if d}:
+        column = f"purchases_in_{n_days}_days"
+        if days is None:
+            frame = frame.with_columns(pl.lit(0, pl.Int64).alias(column))
+            continue
         recent = (
             days.filter(pl.col("day") > as_of - datetime.timedelta(days=n_days))
             .group_by("customer")
-            .agg(pl.col("count").sum().alias(f"purchases_in_{n_days}_days"))
+            .agg(pl.col("count").sum().alias(column))
         )
         frame = frame.join(recent, on="customer", how="left").with_columns(
-            pl.col(f"purchases_in_{n_days}_days").fill_null(0)
+            pl.col(column).fill_null(0)
         )
     return frame
 
@@ -209,7 +256,7 @@ def _entry(value: pl.Expr, rule: pl.Expr, fired: pl.Expr) -> pl.Expr:
 
 
 def _rule_entry(c: CompiledRule) -> pl.Expr:
-    return _entry(pl.lit(c.value), pl.lit(str(c.rule.pk)), _fired(c))
+    return _entry(pl.lit(c.value), pl.lit(str(c.rule.pk or "null")), _fired(c))
 
 
 def _fired(c: CompiledRule) -> pl.Expr:
@@ -218,47 +265,58 @@ def _fired(c: CompiledRule) -> pl.Expr:
     return pl.struct([pl.col(column) for column in c.reads]).struct.json_encode()
 
 
+def _hand_column(dimension: Dimension) -> str:
+    return f"hand.{dimension.key}"
+
+
+def dimension_entries(dimension: Dimension, mine: list[CompiledRule]) -> pl.Expr:
+    """The JSON list items (without brackets, "" for none) of one dimension,
+    over a frame that has the dimension's manual values in its hand column."""
+    hand = pl.col(_hand_column(dimension))
+    # (concat_list would make a customer without one null altogether)
+    hand_entries = hand.list.eval(_entry(pl.element(), pl.lit("null"), pl.lit("{}"))).fill_null(
+        pl.lit([], dtype=pl.List(pl.String))
+    )
+    if dimension.multiple:
+        listed = pl.concat_list(
+            [*[pl.when(c.condition).then(_rule_entry(c)) for c in mine], hand_entries]
+        )
+        return listed.list.drop_nulls().list.unique(maintain_order=True).list.join(",")
+    rule_entry = pl.lit(None, pl.String)
+    for c in reversed(mine):  # the first rule that matches wins
+        rule_entry = pl.when(c.condition).then(_rule_entry(c)).otherwise(rule_entry)
+    override = pl.lit(False)
+    for n, c in enumerate(mine):
+        if c.rule.overrides_manual:
+            first = c.condition
+            for earlier in mine[:n]:
+                first = first & ~earlier.condition
+            override = override | first
+    has_hand = hand.list.len().fill_null(0) > 0
+    return (
+        pl.when(has_hand & ~override)
+        .then(hand_entries.list.first())
+        .otherwise(rule_entry)
+        .fill_null("")
+    )
+
+
+def with_manual(frame: pl.DataFrame, dimension: Dimension, manual: pl.DataFrame) -> pl.DataFrame:
+    own = manual.filter(pl.col("dimension") == dimension.key)
+    return frame.join(
+        own.group_by("customer").agg(pl.col("value").sort().alias(_hand_column(dimension))),
+        on="customer",
+        how="left",
+    )
+
+
 def assign(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame) -> pl.DataFrame:
     """customer and the ``dimensions`` JSON of each customer of ``frame``."""
     parts = []
     for dimension in dimensions:
         mine = [c for c in compiled if c.dimension == dimension.key]
-        own = manual.filter(pl.col("dimension") == dimension.key)
-        hand_column = f"hand.{dimension.key}"
-        frame = frame.join(
-            own.group_by("customer").agg(pl.col("value").sort().alias(hand_column)),
-            on="customer",
-            how="left",
-        )
-        hand = pl.col(hand_column)
-        # (concat_list would make a customer without one null altogether)
-        hand_entries = hand.list.eval(_entry(pl.element(), pl.lit("null"), pl.lit("{}"))).fill_null(
-            pl.lit([], dtype=pl.List(pl.String))
-        )
-
-        if dimension.multiple:
-            listed = pl.concat_list(
-                [*[pl.when(c.condition).then(_rule_entry(c)) for c in mine], hand_entries]
-            )
-            text = listed.list.drop_nulls().list.unique(maintain_order=True).list.join(",")
-        else:
-            rule_entry = pl.lit(None, pl.String)
-            for c in reversed(mine):  # the first rule that matches wins
-                rule_entry = pl.when(c.condition).then(_rule_entry(c)).otherwise(rule_entry)
-            override = pl.lit(False)
-            for n, c in enumerate(mine):
-                if c.rule.overrides_manual:
-                    first = c.condition
-                    for earlier in mine[:n]:
-                        first = first & ~earlier.condition
-                    override = override | first
-            has_hand = hand.list.len().fill_null(0) > 0
-            text = (
-                pl.when(has_hand & ~override)
-                .then(hand_entries.list.first())
-                .otherwise(rule_entry)
-                .fill_null("")
-            )
+        frame = with_manual(frame, dimension, manual)
+        text = dimension_entries(dimension, mine)
         parts.append(
             pl.when(text != "").then(
                 pl.concat_str([pl.lit(f'"{dimension.key}":['), text, pl.lit("]")])
@@ -272,10 +330,11 @@ def assign(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame) -> p
     )
 
 
-def manual_frame() -> pl.DataFrame:
-    rows = ManualAssignment.objects.values_list(
-        "customer_id", "value__dimension__key", "value__key"
-    )
+def manual_frame(ids=None) -> pl.DataFrame:
+    assignments = ManualAssignment.objects.all()
+    if ids is not None:
+        assignments = assignments.filter(customer_id__in=ids)
+    rows = assignments.values_list("customer_id", "value__dimension__key", "value__key")
     return pl.DataFrame(
         list(rows),
         schema={"customer": pl.Int64, "dimension": pl.String, "value": pl.String},
@@ -283,9 +342,38 @@ def manual_frame() -> pl.DataFrame:
     )
 
 
-def apply(classified: pl.DataFrame, days: pl.DataFrame, as_of: datetime.date) -> pl.DataFrame:
-    """customer and their dimensions JSON, for every customer of ``classified``."""
+def tag_matches(frame: pl.DataFrame, compiled: list[CompiledRule]) -> pl.DataFrame:
+    """customer, tag id and the first rule (by priority) that gives it, for
+    every tag rule that matches."""
+    parts = []
+    for tag in dict.fromkeys(c.tag for c in compiled if c.tag is not None):
+        mine = [c for c in compiled if c.tag == tag]
+        first = pl.lit(None, pl.Int64)
+        for c in reversed(mine):
+            first = pl.when(c.condition).then(pl.lit(c.rule.pk or 0, pl.Int64)).otherwise(first)
+        parts.append(
+            frame.select(
+                "customer", pl.lit(tag, pl.Int64).alias("tag"), first.alias("rule")
+            ).filter(pl.col("rule").is_not_null())
+        )
+    schema = {"customer": pl.Int64, "tag": pl.Int64, "rule": pl.Int64}
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+@dataclass
+class Applied:
+    dimensions: pl.DataFrame  # customer, dimensions (JSON text)
+    tags: pl.DataFrame  # customer, tag, rule: the tags the rules give
+
+
+def apply(
+    classified: pl.DataFrame, days: pl.DataFrame | None, as_of: datetime.date, ids=None
+) -> Applied:
+    """Every dimension's values for each customer of ``classified`` and the tags
+    the tag rules give them."""
     fields = rules.fields_for(custom_field_kinds())
     compiled, dimensions = compile_active(fields)
-    frame = evaluation_frame(classified, days, compiled, fields, as_of)
-    return assign(frame, compiled, dimensions, manual_frame())
+    frame = evaluation_frame(classified, days, compiled, as_of, ids)
+    return Applied(
+        assign(frame, compiled, dimensions, manual_frame(ids)), tag_matches(frame, compiled)
+    )

@@ -338,14 +338,28 @@ class DimensionValue(ShippedName, models.Model):
 
 
 class Rule(models.Model):
-    """Sets a dimension value on the customers its conditions match (see
-    rules.py for the conditions). Within a single-value dimension, the rule
-    with the lowest priority number wins; a manual assignment wins over rules
-    unless ``overrides_manual``."""
+    """Sets a dimension value or a tag on the customers its conditions match
+    (see rules.py for the conditions). Within a single-value dimension, the
+    rule with the lowest priority number wins; a manual assignment wins over
+    rules unless ``overrides_manual``. A tag a rule gave is taken away again
+    when no active rule for that tag matches; a tag a person gave stays."""
 
     name = models.CharField(_("name"), max_length=100)
     value = models.ForeignKey(
-        DimensionValue, on_delete=models.CASCADE, related_name="rules", verbose_name=_("sets")
+        DimensionValue,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="rules",
+        verbose_name=_("sets"),
+    )
+    tag = models.ForeignKey(
+        "customers.Tag",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tags with"),
     )
     conditions = models.JSONField(_("conditions"))
     priority = models.PositiveIntegerField(_("priority"), default=100)
@@ -357,6 +371,13 @@ class Rule(models.Model):
         ordering = ["priority", "id"]
         verbose_name = _("rule")
         verbose_name_plural = _("rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value__isnull=False, tag__isnull=True)
+                | models.Q(value__isnull=True, tag__isnull=False),
+                name="rule_sets_value_or_tag",
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -7,6 +7,7 @@ from django.db.models.functions import TruncMonth
 from kehu.accounts import roles
 from kehu.accounts.models import Role
 from kehu.customers import queries as customer_queries
+from kehu.service import queries as service_queries
 
 from .models import CustomerScore, RunStatus, RunTrigger, SegmentRun
 
@@ -47,12 +48,9 @@ def at_risk(user, limit: int = AT_RISK_SHOWN) -> list[CustomerScore]:
 
 def open_complaints(customer_ids) -> dict[int, dict]:
     """Per customer: open complaint tickets and the cause of the latest one."""
-    from kehu.service.models import Ticket, TicketState, TicketType
-
     found: dict[int, dict] = {}
     tickets = (
-        Ticket.objects.filter(customer_id__in=list(customer_ids), type=TicketType.COMPLAINT)
-        .exclude(state__in=[TicketState.RESOLVED, TicketState.CLOSED])
+        service_queries.open_complaints(customer_ids)
         .select_related("cause")
         .order_by("customer_id", "-opened_at")
     )

@@ -3,6 +3,7 @@ figures (``CustomerScore``), a snapshot of every scheme's membership and the
 run's figures (sizes, R × F matrix, fitted parameters, timings)."""
 
 import datetime
+import json
 import time
 import zlib
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from kehu.core.changelog import Actor
 from kehu.customers.models import Customer
 from kehu.sales.models import Order
 
-from . import dimensions, engine, predict, sources
+from . import dimensions, engine, predict, sources, tagging
 from .engine import CLASS_GRID, LIFECYCLE_STAGES, SEGMENT_GRID, UNITS_PER_CURRENCY
 from .models import (
     CustomerScore,
@@ -243,9 +244,12 @@ def segment_run(
             classified = engine.grade(classified, schemes, as_of=as_of)
         classified = live.to_frame().join(classified, on="customer", how="left")
         step("applying rules")
-        given = dimensions.apply(classified, days, as_of)
+        applied = dimensions.apply(classified, days, as_of)
         del days  # 4M orders' worth of memory, not needed any more
-        classified = classified.join(given, on="customer", how="left")
+        classified = classified.join(applied.dimensions, on="customer", how="left")
+        step("tagging")
+        tagged = tagging.sync(applied.tags, live, actor=actor)
+        del applied
         fitted = None
         prediction_error = ""
         if with_predictions:
@@ -275,6 +279,7 @@ def segment_run(
             "bgnbd": fitted.bgnbd if fitted else None,
             "gamma_gamma": fitted.gamma_gamma if fitted else None,
             "prediction_error": prediction_error,
+            "tags": {"added": tagged.added, "removed": tagged.removed},
             "seconds": {
                 name: round(marks[n + 1][1] - at, 2) for n, (name, at) in enumerate(marks[:-1])
             },
@@ -370,7 +375,10 @@ def incremental_run(*, actor: Actor, as_of: datetime.date | None = None) -> Segm
         summary = engine.summarize(days, as_of=as_of, config=config)
         summary = engine.lifecycle(summary, as_of=as_of, config=config)
         scored = engine.score_against(summary, base.stats["points"])
+        applied = dimensions.apply(scored, days, as_of, ids=live)
+        scored = scored.join(applied.dimensions, on="customer", how="left")
         _update_scores(scored, as_of, run)
+        tagging.sync(applied.tags, pl.Series(sorted(live), dtype=pl.Int64), actor=actor)
         run.stats = {
             "watermark": max(pk for pk, _c in new),
             "base": base.pk,
@@ -393,6 +401,7 @@ def _update_scores(scored: pl.DataFrame, as_of: datetime.date, run: SegmentRun) 
         (pl.col("rfm_monetary") / UNITS_PER_CURRENCY).round(2).alias("rfm_monetary"),
         pl.col("purchase_days").fill_null(0),
         *[pl.col(c).fill_null("") for c in ("rfm_segment", "rfm_class", "lifecycle_stage")],
+        pl.col("dimensions").fill_null("{}"),
     ).to_dicts()
     with transaction.atomic():
         current = CustomerScore.objects.select_for_update().in_bulk([v["customer"] for v in values])
@@ -401,7 +410,10 @@ def _update_scores(scored: pl.DataFrame, as_of: datetime.date, run: SegmentRun) 
             score = current.get(row["customer"]) or CustomerScore(customer_id=row["customer"])
             for name in INCREMENTAL_COLUMNS:
                 setattr(score, name, as_of if name == "as_of" else row[name])
+            score.dimensions = json.loads(row["dimensions"])
             score.run = run
             (changed if score.customer_id in current else created).append(score)
-        CustomerScore.objects.bulk_update(changed, [*INCREMENTAL_COLUMNS, "run"], batch_size=1000)
+        CustomerScore.objects.bulk_update(
+            changed, [*INCREMENTAL_COLUMNS, "dimensions", "run"], batch_size=1000
+        )
         CustomerScore.objects.bulk_create(created, batch_size=1000)
