@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from kehu.core.bulk import in_values
 from kehu.core.models import AppliesTo, CustomFieldDefinition, FieldType
@@ -16,8 +17,8 @@ from kehu.customers.models import Customer, CustomerTag
 from kehu.service import queries as service_queries
 from kehu.service.models import SurveyResponse
 
-from . import rules
-from .models import Dimension, ManualAssignment, Rule
+from . import rules, sources
+from .models import CustomerScore, Dimension, ManualAssignment, Rule
 
 CUSTOMER_COLUMNS = {
     "kind": "kind",
@@ -377,3 +378,53 @@ def apply(
     return Applied(
         assign(frame, compiled, dimensions, manual_frame(ids)), tag_matches(frame, compiled)
     )
+
+
+def stored_classified(ids=None) -> pl.DataFrame:
+    """What the rules read from a run, per live customer (of ``ids``), from
+    the stored scores: the preview and a single customer's refresh use it.
+    Customers not scored yet have nulls."""
+    if connection.vendor == "postgresql":
+        money = "round(s.rfm_monetary * 10000)::bigint"
+    else:
+        money = "CAST(round(s.rfm_monetary * 10000) AS INTEGER)"
+    where, params = _only("c.id", ids)
+    sql = f"""
+        SELECT c.id, s.rfm_frequency, {money}, s.last_purchase,
+               s.rfm_segment, s.rfm_class, s.lifecycle_stage, s.r_score, s.f_score, s.m_score
+        FROM {Customer._meta.db_table} c
+        LEFT JOIN {CustomerScore._meta.db_table} s ON s.customer_id = c.id
+        WHERE c.deleted_at IS NULL{where}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    texts = ["rfm_segment", "rfm_class", "lifecycle_stage"]
+    schema = {
+        "customer": pl.Int64,
+        "rfm_frequency": pl.Int64,
+        "rfm_monetary": pl.Int64,
+        "last_purchase": pl.Date,
+        **{t: pl.String for t in texts},
+        "r_score": pl.Int64,
+        "f_score": pl.Int64,
+        "m_score": pl.Int64,
+    }
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    return frame.with_columns(
+        pl.col("last_purchase").cast(pl.Date),
+        *[pl.when(pl.col(t) != "").then(pl.col(t)).alias(t) for t in texts],
+    )
+
+
+def refresh(ids: list[int]) -> None:
+    """Re-apply the rules and hand-given values to these customers' stored
+    scores now (a value given by hand shows at once)."""
+    scored = set(CustomerScore.objects.filter(customer_id__in=ids).values_list("pk", flat=True))
+    if not scored:
+        return
+    as_of = timezone.localdate()
+    classified = stored_classified(scored)
+    applied = apply(classified, sources.order_days(as_of, scored), as_of, ids=scored)
+    for customer_id, text in applied.dimensions.rows():
+        CustomerScore.objects.filter(pk=customer_id).update(dimensions=json.loads(text))

@@ -41,3 +41,51 @@ SCHEMES = {
 
 # The shipped grading scheme's name (segments/migrations/0005), for makemessages.
 SHIPPED_SCHEME_NAMES = [_("Value grade")]
+
+# Rule fields and operators as the condition builder shows them (rules.py).
+FIELDS = {
+    "kind": _("Customer kind"),
+    "status": _("Status"),
+    "source": _("Source"),
+    "province": _("Province"),
+    "city": _("City"),
+    "industry": _("Industry"),
+    "company_size": _("Company size"),
+    "employees": _("Employees"),
+    "annual_revenue": _("Annual revenue"),
+    "owner": _("Owner (user id)"),
+    "team": _("Team (id)"),
+    "days_since_created": _("Days since created"),
+    "tags": _("Tags"),
+    "order_count": _("Number of purchases"),
+    "total_spent": _("Total net spend"),
+    "average_spent": _("Average spend per purchase"),
+    "days_since_last_purchase": _("Days since the last purchase"),
+    "purchases_in_days": _("Purchases in the last N days"),
+    "open_complaints": _("Open complaints"),
+    "nps": _("Latest NPS answer (0–10)"),
+    "csat": _("Latest CSAT answer (1–5)"),
+    "rfm_segment": _("RFM segment"),
+    "rfm_class": _("RFM class"),
+    "lifecycle_stage": _("Lifecycle stage"),
+    "r_score": _("R score"),
+    "f_score": _("F score"),
+    "m_score": _("M score"),
+}
+OPERATORS = {
+    "eq": _("is"),
+    "ne": _("is not"),
+    "gt": _("is more than"),
+    "gte": _("is at least"),
+    "lt": _("is less than"),
+    "lte": _("is at most"),
+    "between": _("is between"),
+    "in": _("is one of"),
+    "not_in": _("is none of"),
+    "contains": _("contains"),
+    "starts_with": _("starts with"),
+    "empty": _("is empty"),
+    "not_empty": _("is not empty"),
+    "has": _("has"),
+    "has_not": _("does not have"),
+}

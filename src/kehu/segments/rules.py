@@ -1,7 +1,7 @@
 """Classification rules: conditions an admin writes in a form, compiled to
-Polars expressions over a frame with one row per customer. Pure: no Django, so
-the same code previews a rule, runs it nightly and is tested against plain
-Python.
+Polars expressions over a frame with one row per customer. No database: the
+same code previews a rule, runs it nightly and is tested against plain Python
+(its messages are translated).
 
 A condition is JSON:
 
@@ -25,6 +25,7 @@ without one.
 from dataclasses import dataclass
 
 import polars as pl
+from django.utils.translation import gettext as _
 
 NUMBER, TEXT, TAGS = "number", "text", "tags"
 OPERATORS = {
@@ -95,19 +96,19 @@ def fields_for(custom: dict[str, str]) -> dict[str, Field]:
 
 def _number(value, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise RuleError(path, "enter a number")
+        raise RuleError(path, _("enter a number"))
     try:
         number = float(value)
     except ValueError:
-        raise RuleError(path, "enter a number") from None
+        raise RuleError(path, _("enter a number")) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise RuleError(path, "enter a number")
+        raise RuleError(path, _("enter a number"))
     return number
 
 
 def _text(value, path: str) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
-        raise RuleError(path, "enter a value")
+        raise RuleError(path, _("enter a value"))
     return str(value)
 
 
@@ -118,16 +119,16 @@ def compile_condition(
     valid (unknown field, operator that the field's kind does not have, a
     value of the wrong kind)."""
     if not isinstance(condition, dict):
-        raise RuleError(path, "a condition is an object")
+        raise RuleError(path, _("a condition is an object"))
     if "op" in condition or "conditions" in condition:
         if depth >= MAX_DEPTH:
-            raise RuleError(path, f"groups nest at most {MAX_DEPTH} deep")
+            raise RuleError(path, _("groups nest at most %(n)d deep") % {"n": MAX_DEPTH})
         op = condition.get("op")
         items = condition.get("conditions")
         if op not in ("and", "or"):
-            raise RuleError(f"{path}.op".lstrip("."), "use and or or")
+            raise RuleError(f"{path}.op".lstrip("."), _("use and or or"))
         if not isinstance(items, list) or not items:
-            raise RuleError(f"{path}.conditions".lstrip("."), "a group needs conditions")
+            raise RuleError(f"{path}.conditions".lstrip("."), _("a group needs conditions"))
         parts = [
             compile_condition(item, fields, f"{path}.{n}".lstrip("."), depth + 1)
             for n, item in enumerate(items)
@@ -143,16 +144,19 @@ def _compile_test(test: dict, fields: dict[str, Field], path: str) -> pl.Expr:
     at = lambda key: f"{path}.{key}".lstrip(".")  # noqa: E731
     field = fields.get(test.get("field"))
     if field is None:
-        raise RuleError(at("field"), f"unknown field {test.get('field')!r}")
+        raise RuleError(at("field"), _("unknown field %(field)r") % {"field": test.get("field")})
     operator = test.get("operator")
     if operator not in OPERATORS[field.kind]:
         allowed = ", ".join(sorted(OPERATORS[field.kind]))
-        raise RuleError(at("operator"), f"{field.name} takes {allowed}")
+        raise RuleError(
+            at("operator"),
+            _("%(field)s takes %(operators)s") % {"field": field.name, "operators": allowed},
+        )
     column = field.column
     if field.name == "purchases_in_days":
         days = test.get("days")
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
-            raise RuleError(at("days"), "a whole number of days from 1 to 3650")
+            raise RuleError(at("days"), _("a whole number of days from 1 to 3650"))
         column = f"purchases_in_{days}_days"
     col = pl.col(column)
     value = test.get("value")
@@ -166,10 +170,10 @@ def _compile_test(test: dict, fields: dict[str, Field], path: str) -> pl.Expr:
     if field.kind == NUMBER:
         if operator == "between":
             if not isinstance(value, list) or len(value) != 2:
-                raise RuleError(at("value"), "between takes [low, high]")
+                raise RuleError(at("value"), _("between takes [low, high]"))
             low, high = (_number(v, at("value")) for v in value)
             if low > high:
-                raise RuleError(at("value"), "low must not be above high")
+                raise RuleError(at("value"), _("low must not be above high"))
             return col.is_between(low, high).fill_null(False)
         number = _number(value, at("value"))
         compare = {
@@ -183,7 +187,7 @@ def _compile_test(test: dict, fields: dict[str, Field], path: str) -> pl.Expr:
         return compare.fill_null(operator == "ne")
     if operator in ("in", "not_in"):
         if not isinstance(value, list) or not value:
-            raise RuleError(at("value"), "in takes a list of values")
+            raise RuleError(at("value"), _("in takes a list of values"))
         texts = [_text(v, at("value")) for v in value]
         inside = col.is_in(texts).fill_null(False)
         return inside if operator == "in" else ~inside
