@@ -120,3 +120,61 @@ def churn_by_month(user, months: int = 12) -> list[tuple[object, int]]:
         .order_by("-month")[:months]
     )
     return list(rows)
+
+
+TAG_CHOICES = 500  # beyond this many tags, the builder takes a typed name
+
+
+def rule_field_catalogue() -> list[dict]:
+    """Every field a rule may test, for the condition builder: name, label,
+    kind, the operators of its kind (labelled) and, where the values are a
+    fixed set, its choices."""
+    from kehu.core.models import CustomFieldDefinition, FieldType
+    from kehu.customers.models import CompanySize, Kind, Source, Status, Tag
+
+    from . import labels, rules
+
+    def choices(pairs) -> list[dict]:
+        return [{"value": str(v), "label": str(label)} for v, label in pairs if v != ""]
+
+    fixed = {
+        "kind": choices(Kind.choices),
+        "status": choices(Status.choices),
+        "source": choices(Source.choices),
+        "company_size": choices(CompanySize.choices),
+        "rfm_segment": choices(labels.SEGMENTS.items()),
+        "rfm_class": choices(labels.CLASSES.items()),
+        "lifecycle_stage": choices(labels.STAGES.items()),
+    }
+    if Tag.objects.count() <= TAG_CHOICES:
+        fixed["tags"] = [
+            {"value": n, "label": n} for n in Tag.objects.values_list("name", flat=True)
+        ]
+
+    def entry(field: rules.Field, label: str, options=None) -> dict:
+        found = {
+            "name": field.name,
+            "label": label,
+            "kind": field.kind,
+            "operators": [
+                {"op": op, "label": str(labels.OPERATORS[op])}
+                for op in labels.OPERATORS
+                if op in rules.OPERATORS[field.kind]
+            ],
+        }
+        if options:
+            found["choices"] = options
+        return found
+
+    catalogue = [entry(f, str(labels.FIELDS[f.name]), fixed.get(f.name)) for f in rules.BUILT_IN]
+    for definition in CustomFieldDefinition.objects.order_by("position", "id"):
+        kind = (
+            rules.NUMBER
+            if definition.field_type in (FieldType.INTEGER, FieldType.DECIMAL)
+            else rules.TEXT
+        )
+        options = [{"value": str(c), "label": str(c)} for c in definition.choices or []]
+        catalogue.append(
+            entry(rules.Field(f"cf.{definition.key}", kind, ""), definition.label, options)
+        )
+    return catalogue

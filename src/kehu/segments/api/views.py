@@ -6,13 +6,28 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from kehu.core.api.views import api_actor, request_object
+from kehu.customers import queries as customer_queries
 
-from .. import queries, runs, services
+from .. import dimension_services, queries, runs, services
 from ..filtersets import ScoreFilterSet
-from ..models import GradeScheme, RunStatus, SegmentRun
+from ..models import (
+    Dimension,
+    DimensionValue,
+    GradeScheme,
+    ManualAssignment,
+    Rule,
+    RunStatus,
+    SegmentRun,
+)
+from ..preview import rule_preview
 from .serializers import (
+    DimensionSerializer,
     GradeSchemeSerializer,
+    ManualAssignmentSerializer,
     MigrationSerializer,
+    RuleFieldSerializer,
+    RulePreviewSerializer,
+    RuleSerializer,
     RunSerializer,
     ScoreSerializer,
 )
@@ -120,4 +135,157 @@ class GradeSchemeViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         services.grade_scheme_delete(actor=api_actor(request), scheme=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _StandardsViewSet(viewsets.ModelViewSet):
+    """Read by the roles that analyse, written by admins through the services."""
+
+    pagination_class = None
+    filter_backends: list = []
+    model = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        if not queries.can_see_runs(self.request.user):
+            raise PermissionDenied(_("Your role may not see segment runs."))
+        return self.model.objects.all()
+
+
+class DimensionViewSet(_StandardsViewSet):
+    """Classification dimensions (分类标准) and their values. Write with
+    ``values: [{"key", "name"}, …]`` in order; a value keeps its identity by
+    its key. Admins write."""
+
+    serializer_class = DimensionSerializer
+    model = Dimension
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("values")
+
+    @extend_schema(request=DimensionSerializer)
+    def create(self, request, *args, **kwargs):
+        dimension = dimension_services.dimension_save(
+            actor=api_actor(request), data=request_object(request)
+        )
+        return Response(DimensionSerializer(dimension).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DimensionSerializer)
+    def update(self, request, *args, **kwargs):
+        dimension = dimension_services.dimension_save(
+            actor=api_actor(request), data=request_object(request), dimension=self.get_object()
+        )
+        return Response(DimensionSerializer(dimension).data)
+
+    def destroy(self, request, *args, **kwargs):
+        dimension_services.dimension_delete(actor=api_actor(request), dimension=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RuleViewSet(_StandardsViewSet):
+    """Rules that set a dimension value (``value``: its id) or a tag (``tag``:
+    its name) on the customers their ``conditions`` match, by ``priority``
+    (lowest first). ``POST rules/preview/`` counts who a draft would move
+    before it is saved; ``GET rules/fields/`` lists the fields and operators.
+    Admins write; changes take effect at the next run."""
+
+    serializer_class = RuleSerializer
+    model = Rule
+
+    def get_queryset(self):
+        rules = super().get_queryset().select_related("value__dimension", "tag")
+        dimension = self.request.query_params.get("dimension")
+        if dimension:
+            rules = rules.filter(value__dimension__key=dimension)
+        return rules
+
+    @extend_schema(request=RuleSerializer)
+    def create(self, request, *args, **kwargs):
+        rule = dimension_services.rule_save(actor=api_actor(request), data=request_object(request))
+        return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RuleSerializer)
+    def update(self, request, *args, **kwargs):
+        rule = dimension_services.rule_save(
+            actor=api_actor(request), data=request_object(request), rule=self.get_object()
+        )
+        return Response(RuleSerializer(rule).data)
+
+    def destroy(self, request, *args, **kwargs):
+        dimension_services.rule_delete(actor=api_actor(request), rule=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=RuleSerializer, responses=RulePreviewSerializer)
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """What saving the body would do: as a new rule, or with ``rule`` (an
+        id) as that rule's new version."""
+        data = request_object(request)
+        rule = None
+        if data.get("rule") is not None:
+            rule = self.get_queryset().filter(pk=_whole_id(data.pop("rule"), "rule")).first()
+            if rule is None:
+                raise ValidationError({"rule": [_("There is no such rule.")]})
+        result = rule_preview(actor=api_actor(request), data=data, rule=rule)
+        return Response(RulePreviewSerializer(result).data)
+
+    @extend_schema(responses=RuleFieldSerializer(many=True))
+    @action(detail=False)
+    def fields(self, request):
+        """The fields a condition may test, their kinds, operators and choices."""
+        self.get_queryset()  # the same access as the rules
+        return Response(RuleFieldSerializer(queries.rule_field_catalogue(), many=True).data)
+
+
+def _whole_id(value, field: str) -> int:
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise ValidationError({field: [_("Send a whole number id.")]})
+    return int(str(value).strip())
+
+
+class ManualAssignmentViewSet(
+    viewsets.mixins.ListModelMixin,
+    viewsets.mixins.CreateModelMixin,
+    viewsets.mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Dimension values given by hand, for the customers the caller may see
+    (``?customer=`` for one). Giving one needs the right to edit the customer;
+    in a single-value dimension it replaces the one before."""
+
+    serializer_class = ManualAssignmentSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        found = ManualAssignment.objects.filter(
+            customer__in=customer_queries.customers_visible_to(self.request.user)
+        ).select_related("value__dimension")
+        customer = self.request.query_params.get("customer")
+        if customer:
+            found = found.filter(customer_id=_whole_id(customer, "customer"))
+        return found.order_by("customer_id", "id")
+
+    @extend_schema(request=ManualAssignmentSerializer)
+    def create(self, request, *args, **kwargs):
+        data = request_object(request)
+        customer = (
+            customer_queries.customers_visible_to(request.user)
+            .filter(pk=_whole_id(data.get("customer"), "customer"))
+            .first()
+        )
+        if customer is None:
+            raise ValidationError({"customer": [_("There is no such customer.")]})
+        value = DimensionValue.objects.filter(pk=_whole_id(data.get("value"), "value")).first()
+        if value is None:
+            raise ValidationError({"value": [_("Choose a value of a dimension.")]})
+        dimension_services.manual_assign(actor=api_actor(request), customer=customer, value=value)
+        given = ManualAssignment.objects.get(customer=customer, value=value)
+        return Response(ManualAssignmentSerializer(given).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        given = self.get_object()
+        dimension_services.manual_unassign(
+            actor=api_actor(request), customer=given.customer, value=given.value
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
