@@ -89,3 +89,20 @@ OPERATORS = {
     "has": _("has"),
     "has_not": _("does not have"),
 }
+
+# The shipped classification standards (segments/defaults.py), for makemessages.
+SHIPPED_DIMENSION_NAMES = [
+    _("Customer type"), _("Individual"), _("Company"),
+    _("Location"), _("East China"), _("South China"), _("North China"), _("Central China"),
+    _("Southwest China"), _("Northwest China"), _("Northeast China"),
+    _("Hong Kong, Macao and Taiwan"),
+    _("Industry"), _("Manufacturing"), _("Wholesale and retail"), _("Information technology"),
+    _("Finance"), _("Real estate and construction"), _("Education"), _("Health care"),
+    _("Other industries"),
+    _("Company size"), _("Micro (under 10)"), _("Small (10–99)"), _("Medium (100–999)"),
+    _("Large (1000 and more)"),
+    _("Business relationship"), _("Churned"), _("Long-term partner"), _("Partner"),
+    _("Potential"),
+    _("Purchase behaviour"), _("Repeat buyer"), _("First-time buyer"), _("Prospect"),
+    _("Service needs"), _("Open complaint"), _("Low satisfaction"), _("Promoter"),
+]  # fmt: skip

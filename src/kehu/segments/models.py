@@ -337,7 +337,7 @@ class DimensionValue(ShippedName, models.Model):
         return self.display_name
 
 
-class Rule(models.Model):
+class Rule(ShippedName, models.Model):
     """Sets a dimension value or a tag on the customers its conditions match
     (see rules.py for the conditions). Within a single-value dimension, the
     rule with the lowest priority number wins; a manual assignment wins over

@@ -10,6 +10,7 @@ from kehu.accounts import roles
 from kehu.core.views import ui_actor
 
 from . import labels
+from .dimension_views import dimension_panel
 from .models import (
     ClassCenter,
     CustomerScore,
@@ -59,6 +60,7 @@ def customer_segments_panel(request, customer) -> dict:
             "score": None,
             "latest": latest,
             "suggestions": suggestions,
+            "dimensions": dimension_panel(customer, None, request.user),
         }
     config = engine_config()
     score.rfm_recency_days_all = (
@@ -82,6 +84,7 @@ def customer_segments_panel(request, customer) -> dict:
         "stage": labels.STAGES.get(score.lifecycle_stage, ""),
         "stage_reason": _stage_reason(score, config.new_days) if score.lifecycle_stage else "",
         "p_alive_percent": round(score.p_alive * 100) if score.p_alive is not None else None,
+        "dimensions": dimension_panel(customer, score, request.user),
     }
 
 

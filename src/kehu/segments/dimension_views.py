@@ -1,0 +1,334 @@
+"""Pages of the classification standards: dimensions and their values, rules
+with the condition builder and the preview, and values given by hand from the
+customer page. Admins edit; the roles that analyse read."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts import roles
+from kehu.core.models import AppliesTo
+from kehu.core.views import ui_actor
+from kehu.customers import queries as customer_queries
+
+from . import dimension_services, labels, queries, rules
+from .models import Dimension, DimensionValue, ManualAssignment, Rule
+from .preview import rule_preview
+
+EMPTY_VALUE_ROWS = 3
+
+
+def _require_reader(request) -> None:
+    if not queries.can_see_runs(request.user):
+        raise PermissionDenied
+
+
+def _require_admin(request) -> None:
+    if not roles.is_admin(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def dimension_list(request):
+    """Every dimension with its values and the rules that set each, and the
+    rules that set tags."""
+    _require_reader(request)
+    dimensions = Dimension.objects.prefetch_related("values__rules")
+    tag_rules = Rule.objects.filter(tag__isnull=False).select_related("tag")
+    return render(
+        request,
+        "segments/dimensions.html",
+        {
+            "dimensions": dimensions,
+            "tag_rules": tag_rules,
+            "can_edit": roles.is_admin(request.user),
+        },
+    )
+
+
+def _posted_values(post) -> list[dict]:
+    keys, names = post.getlist("value_key"), post.getlist("value_name")
+    return [
+        {"key": key.strip(), "name": name.strip()}
+        for key, name in zip(keys, names, strict=False)
+        if key.strip() or name.strip()
+    ]
+
+
+@login_required
+def dimension_edit(request, pk: int | None = None):
+    _require_reader(request)
+    dimension = get_object_or_404(Dimension, pk=pk) if pk else None
+    errors: dict = {}
+    form = None
+    if request.method == "POST":
+        _require_admin(request)
+        form = {
+            "key": request.POST.get("key", ""),
+            "name": request.POST.get("name", ""),
+            "description": request.POST.get("description", ""),
+            "applies_to": request.POST.get("applies_to", AppliesTo.BOTH),
+            "multiple": "multiple" in request.POST,
+            "active": "active" in request.POST,
+            "position": request.POST.get("position", "0") or "0",
+            "values": _posted_values(request.POST),
+        }
+        try:
+            saved = dimension_services.dimension_save(
+                actor=ui_actor(request), data=form, dimension=dimension
+            )
+            messages.success(request, _("Saved. The next run applies it."))
+            return redirect("segments:dimension", pk=saved.pk)
+        except ValidationError as error:
+            errors = error.message_dict
+    if form is None:
+        form = {
+            "key": getattr(dimension, "key", ""),
+            "name": getattr(dimension, "name", ""),
+            "description": getattr(dimension, "description", ""),
+            "applies_to": getattr(dimension, "applies_to", AppliesTo.BOTH),
+            "multiple": getattr(dimension, "multiple", False),
+            "active": getattr(dimension, "active", True),
+            "position": getattr(dimension, "position", 0),
+            "values": [{"key": v.key, "name": v.name} for v in dimension.values.all()]
+            if dimension
+            else [],
+        }
+    rows = form["values"] + [{"key": "", "name": ""}] * EMPTY_VALUE_ROWS
+    return render(
+        request,
+        "segments/dimension_form.html",
+        {
+            "dimension": dimension,
+            "form": form,
+            "value_rows": rows,
+            "errors": errors,
+            "applies_choices": AppliesTo.choices,
+            "can_edit": roles.is_admin(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def dimension_delete(request, pk: int):
+    dimension = get_object_or_404(Dimension, pk=pk)
+    try:
+        dimension_services.dimension_delete(actor=ui_actor(request), dimension=dimension)
+    except ValidationError as error:
+        messages.error(request, " ".join(sum(error.message_dict.values(), [])))
+        return redirect("segments:dimension", pk=pk)
+    messages.success(request, _("Deleted."))
+    return redirect("segments:dimensions")
+
+
+def _rule_form(post) -> dict:
+    target = post.get("target", "value")
+    return {
+        "name": post.get("name", ""),
+        "value": post.get("value", "") if target == "value" else "",
+        "tag": post.get("tag", "") if target == "tag" else "",
+        "conditions": post.get("conditions", ""),
+        "priority": post.get("priority", "100") or "100",
+        "active": "active" in post,
+        "overrides_manual": "overrides_manual" in post,
+    }
+
+
+def _rule_context(request, rule, form, errors) -> dict:
+    dimensions = Dimension.objects.prefetch_related("values")
+    return {
+        "rule": rule,
+        "form": form,
+        "target": "tag" if form.get("tag") else "value",
+        "errors": errors,
+        "dimensions": dimensions,
+        "catalogue": queries.rule_field_catalogue(),
+        "can_edit": roles.is_admin(request.user),
+    }
+
+
+@login_required
+def rule_edit(request, pk: int | None = None):
+    _require_reader(request)
+    rule = get_object_or_404(Rule.objects.select_related("value", "tag"), pk=pk) if pk else None
+    errors: dict = {}
+    if request.method == "POST":
+        _require_admin(request)
+        form = _rule_form(request.POST)
+        try:
+            saved = dimension_services.rule_save(actor=ui_actor(request), data=form, rule=rule)
+            messages.success(request, _("Saved. The next run applies the rule."))
+            return redirect("segments:rule", pk=saved.pk)
+        except ValidationError as error:
+            errors = error.message_dict
+    elif rule is not None:
+        form = {
+            "name": rule.name,
+            "value": rule.value_id or "",
+            "tag": rule.tag.name if rule.tag_id else "",
+            "conditions": json.dumps(rule.conditions, ensure_ascii=False),
+            "priority": rule.priority,
+            "active": rule.active,
+            "overrides_manual": rule.overrides_manual,
+        }
+    else:
+        start = {
+            "op": "and",
+            "conditions": [{"field": "order_count", "operator": "gte", "value": 2}],
+        }
+        form = {
+            "name": "",
+            "value": request.GET.get("value", ""),
+            "tag": "",
+            "conditions": json.dumps(start),
+            "priority": 100,
+            "active": True,
+            "overrides_manual": False,
+        }
+    return render(request, "segments/rule_form.html", _rule_context(request, rule, form, errors))
+
+
+@login_required
+@require_POST
+def rule_preview_view(request):
+    """The preview panel (htmx) for the rule form as it stands."""
+    _require_admin(request)
+    rule = None
+    if request.POST.get("rule", "").isdigit():
+        rule = Rule.objects.filter(pk=int(request.POST["rule"])).first()
+    context: dict = {"errors": {}}
+    try:
+        context["preview"] = rule_preview(
+            actor=ui_actor(request), data=_rule_form(request.POST), rule=rule
+        )
+    except ValidationError as error:
+        context["errors"] = error.message_dict
+    else:
+        for row in context["preview"].sample:
+            row["fired"] = {field_label(k): _shown(v) for k, v in row["fired"].items()}
+    return render(request, "segments/rule_preview.html", context)
+
+
+@login_required
+@require_POST
+def rule_delete(request, pk: int):
+    rule = get_object_or_404(Rule, pk=pk)
+    dimension_services.rule_delete(actor=ui_actor(request), rule=rule)
+    messages.success(request, _("Deleted. The next run takes away what the rule gave."))
+    return redirect("segments:dimensions")
+
+
+@login_required
+@require_POST
+def manual_value(request, customer_pk: int):
+    """Give or take back a dimension value by hand, from the customer page."""
+    customer = get_object_or_404(
+        customer_queries.customers_visible_to(request.user), pk=customer_pk
+    )
+    value_id = request.POST.get("value", "")
+    value = get_object_or_404(DimensionValue, pk=int(value_id)) if value_id.isdigit() else None
+    if value is None:
+        messages.error(request, _("Choose a value of a dimension."))
+        return redirect("customers:detail", pk=customer.pk)
+    try:
+        if request.POST.get("action") == "remove":
+            dimension_services.manual_unassign(
+                actor=ui_actor(request), customer=customer, value=value
+            )
+        else:
+            dimension_services.manual_assign(
+                actor=ui_actor(request), customer=customer, value=value
+            )
+        messages.success(request, _("Saved."))
+    except ValidationError as error:
+        messages.error(request, " ".join(sum(error.message_dict.values(), [])))
+    return redirect(reverse("customers:detail", kwargs={"pk": customer.pk}) + "#segments")
+
+
+def field_label(column: str) -> str:
+    """What a column of the evaluation frame (as stored in "fired") is called."""
+    if column.startswith("purchases_in_") and column.endswith("_days"):
+        days = column.removeprefix("purchases_in_").removesuffix("_days")
+        return _("Purchases in the last %(n)s days") % {"n": days}
+    if column.startswith("cf."):
+        from kehu.core.models import CustomFieldDefinition
+
+        found = CustomFieldDefinition.objects.filter(key=column[3:]).first()
+        return found.label if found else column
+    by_column = {f.column: f.name for f in rules.BUILT_IN}
+    return str(labels.FIELDS.get(by_column.get(column, column), column))
+
+
+def _why(entry: dict, rules_by_pk: dict, hand: dict) -> str:
+    if entry.get("rule") is None:
+        given = hand.get(entry["value"])
+        if given is None:
+            return _("given by hand")
+        user = given.assigned_by
+        who = (user.get_full_name() or user.username) if user else _("the system")
+        return _("given by hand by %(who)s on %(date)s") % {
+            "who": who,
+            "date": given.assigned_at.date().isoformat(),
+        }
+    rule = rules_by_pk.get(int(entry["rule"]))
+    fired = "; ".join(
+        f"{field_label(column)}: {_shown(value)}"
+        for column, value in (entry.get("fired") or {}).items()
+    )
+    name = rule.display_name if rule else _("a deleted rule")
+    return _("rule “%(rule)s”: %(fired)s") % {"rule": name, "fired": fired} if fired else name
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def dimension_panel(customer, score, user) -> list[dict]:
+    """Each active dimension for this kind of customer: its values with why,
+    the values given by hand and, for who may edit the customer, the values
+    that can be given."""
+    stored = (score.dimensions or {}) if score else {}
+    rule_ids = {int(e["rule"]) for entries in stored.values() for e in entries if e.get("rule")}
+    rules_by_pk = Rule.objects.in_bulk(rule_ids)
+    hand_rows = ManualAssignment.objects.filter(customer=customer).select_related(
+        "value__dimension", "assigned_by"
+    )
+    hand: dict[int, dict] = {}
+    for row in hand_rows:
+        hand.setdefault(row.value.dimension_id, {})[row.value.key] = row
+    editable = customer_queries.can_edit(user, customer)
+    panel = []
+    for dimension in Dimension.objects.filter(active=True).prefetch_related("values"):
+        if dimension.applies_to not in (AppliesTo.BOTH, customer.kind):
+            continue
+        names = {v.key: v.display_name for v in dimension.values.all()}
+        mine = hand.get(dimension.pk, {})
+        panel.append(
+            {
+                "dimension": dimension,
+                "entries": [
+                    {
+                        "name": names.get(e["value"], e["value"]),
+                        "why": _why(e, rules_by_pk, mine),
+                        "by_hand": e.get("rule") is None,
+                    }
+                    for e in stored.get(dimension.key, [])
+                ],
+                "hand": [
+                    {"value": row.value, "name": row.value.display_name} for row in mine.values()
+                ],
+                "choices": list(dimension.values.all()) if editable else [],
+            }
+        )
+    return panel
