@@ -212,7 +212,7 @@ def rule_preview_view(request):
         context["errors"] = error.message_dict
     else:
         for row in context["preview"].sample:
-            row["fired"] = {field_label(k): _shown(v) for k, v in row["fired"].items()}
+            row["fired"] = {field_label(k): shown(k, v) for k, v in row["fired"].items()}
     return render(request, "segments/rule_preview.html", context)
 
 
@@ -279,19 +279,37 @@ def _why(entry: dict, rules_by_pk: dict, hand: dict) -> str:
         }
     rule = rules_by_pk.get(int(entry["rule"]))
     fired = "; ".join(
-        f"{field_label(column)}: {_shown(value)}"
+        f"{field_label(column)}: {shown(column, value)}"
         for column, value in (entry.get("fired") or {}).items()
     )
     name = rule.display_name if rule else _("a deleted rule")
     return _("rule “%(rule)s”: %(fired)s") % {"rule": name, "fired": fired} if fired else name
 
 
-def _shown(value) -> str:
+def _choice_labels() -> dict[str, dict]:
+    from kehu.customers.models import CompanySize, Kind, Source, Status
+
+    return {
+        "kind": dict(Kind.choices),
+        "status": dict(Status.choices),
+        "source": dict(Source.choices),
+        "company_size": dict(CompanySize.choices),
+        "rfm_segment": labels.SEGMENTS,
+        "rfm_class": labels.CLASSES,
+        "lifecycle_stage": labels.STAGES,
+    }
+
+
+def shown(column: str, value) -> str:
+    """A value a rule read, as a person reads it: labels for codes, a dash
+    for nothing, whole numbers without decimals."""
+    if value is None or value == "" or value == []:
+        return "—"
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return str(_choice_labels().get(column, {}).get(value, value))
 
 
 def dimension_panel(customer, score, user) -> list[dict]:
@@ -312,23 +330,29 @@ def dimension_panel(customer, score, user) -> list[dict]:
     for dimension in Dimension.objects.filter(active=True).prefetch_related("values"):
         if dimension.applies_to not in (AppliesTo.BOTH, customer.kind):
             continue
-        names = {v.key: v.display_name for v in dimension.values.all()}
+        values = {v.key: v for v in dimension.values.all()}
         mine = hand.get(dimension.pk, {})
+        entries = stored.get(dimension.key, [])
+        if score is None:  # not classified yet: what was given by hand
+            entries = [{"value": key, "rule": None, "fired": {}} for key in mine]
+        shown_by_hand = {e["value"] for e in entries if e.get("rule") is None}
         panel.append(
             {
                 "dimension": dimension,
                 "entries": [
                     {
-                        "name": names.get(e["value"], e["value"]),
+                        "name": values[e["value"]].display_name
+                        if e["value"] in values
+                        else e["value"],
+                        "value": values.get(e["value"]),
                         "why": _why(e, rules_by_pk, mine),
                         "by_hand": e.get("rule") is None,
                     }
-                    for e in stored.get(dimension.key, [])
+                    for e in entries
                 ],
-                "hand": [
-                    {"value": row.value, "name": row.value.display_name} for row in mine.values()
-                ],
-                "choices": list(dimension.values.all()) if editable else [],
+                # given by hand, but a rule that overrides hand-given values won
+                "overridden": [row.value for key, row in mine.items() if key not in shown_by_hand],
+                "choices": list(values.values()) if editable else [],
             }
         )
     return panel

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
 from kehu.core.views import ui_actor
+from kehu.customers.queries import can_edit
 
 from . import labels
 from .dimension_views import dimension_panel
@@ -61,6 +62,7 @@ def customer_segments_panel(request, customer) -> dict:
             "latest": latest,
             "suggestions": suggestions,
             "dimensions": dimension_panel(customer, None, request.user),
+            "can_give": can_edit(request.user, customer),
         }
     config = engine_config()
     score.rfm_recency_days_all = (
@@ -85,6 +87,7 @@ def customer_segments_panel(request, customer) -> dict:
         "stage_reason": _stage_reason(score, config.new_days) if score.lifecycle_stage else "",
         "p_alive_percent": round(score.p_alive * 100) if score.p_alive is not None else None,
         "dimensions": dimension_panel(customer, score, request.user),
+        "can_give": can_edit(request.user, customer),
     }
 
 
