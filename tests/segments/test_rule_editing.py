@@ -2,6 +2,8 @@
 a value or a tag, values given by hand, and the preview of a rule before it is
 saved, checked against counts made here from the order rows."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -351,3 +353,46 @@ def test_preview_of_a_tag_rule_keeps_hand_given_tags(history, people):  # noqa: 
     assert off.losing == off.moving == len(expected)  # not the hand-given one
     assert off.gaining == 0
     assert all(row["before"] == ["VIP"] and row["after"] == [] for row in off.sample)
+
+
+def test_rules_read_custom_fields_revenue_and_age_of_the_record(people):
+    from kehu.core.models import CustomFieldDefinition
+
+    admin = people["admin"]
+    CustomFieldDefinition.objects.create(
+        key="level", label="级别", field_type="choice", choices=["金", "银"]
+    )
+    CustomFieldDefinition.objects.create(key="visits", label="来访", field_type="integer")
+    gold = make_customer(name="甲", custom_fields={"level": "金", "visits": 12})
+    make_customer(name="乙", custom_fields={"level": "银", "visits": 30})
+    make_customer(name="丙", custom_fields={"level": "金", "visits": 3})
+    rich = make_customer(name="丁公司", kind="organization", annual_revenue="2500000.00")
+    Customer.objects.filter(pk=rich.pk).update(
+        created_at=rich.created_at - datetime.timedelta(days=400)
+    )
+    dimension = spend_dimension(admin)
+    many = value(dimension, "many")
+
+    def matching(condition) -> int:
+        data = {"name": "x", "value": many.pk, "conditions": condition}
+        return rule_preview(actor=actor(admin), data=data).matching
+
+    gold_and_frequent = {
+        "op": "and",
+        "conditions": [
+            {"field": "cf.level", "operator": "eq", "value": "金"},
+            {"field": "cf.visits", "operator": "gte", "value": 10},
+        ],
+    }
+    assert matching(gold_and_frequent) == 1
+    assert (
+        rule_preview(
+            actor=actor(admin),
+            data={"name": "x", "value": many.pk, "conditions": gold_and_frequent},
+        ).sample[0]["customer"]
+        == gold.pk
+    )
+    assert matching({"field": "annual_revenue", "operator": "gt", "value": 2_000_000}) == 1
+    assert matching({"field": "days_since_created", "operator": "gte", "value": 399}) == 1
+    assert matching({"field": "days_since_created", "operator": "lte", "value": 1}) == 3
+    assert matching({"field": "cf.visits", "operator": "empty"}) == 1  # the company

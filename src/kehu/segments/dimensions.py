@@ -100,37 +100,52 @@ def _only(column: str, ids) -> tuple[str, list]:
     return f" AND {condition}", params
 
 
+NUMBER_COLUMNS = {"employees", "annual_revenue", "owner_id", "team_id"}
+FETCH_ROWS = 250_000
+
+
 def _customer_columns(names: set[str], custom: set[str], ids=None) -> pl.DataFrame:
     """Customer columns by SQL, only those the rules read (``names`` are
-    built-in field names, ``custom`` custom field keys)."""
+    built-in field names, ``custom`` custom field keys), fetched in chunks
+    with fixed types."""
+    postgres = connection.vendor == "postgresql"
     plain = sorted(CUSTOMER_COLUMNS[n] for n in names if n in CUSTOMER_COLUMNS)
-    select = [connection.ops.quote_name(c) for c in ["id", *plain]]
+    select, schema = ["id"], {"customer": pl.Int64}
+    for column in plain:
+        quoted = connection.ops.quote_name(column)
+        if column in NUMBER_COLUMNS:
+            select.append(f"CAST({quoted} AS {'double precision' if postgres else 'REAL'})")
+            schema[column] = pl.Float64
+        else:
+            select.append(quoted)
+            schema[column] = pl.String
     for key in sorted(custom):
-        path = json.dumps(key)
-        if connection.vendor == "postgresql":
+        if postgres:
             select.append(f"custom_fields->>{_sql_text(key)}")
         else:
-            select.append(f"json_extract(custom_fields, '$.' || {_sql_text(path)})")
+            path = json.dumps(key)
+            select.append(f"CAST(json_extract(custom_fields, '$.' || {_sql_text(path)}) AS TEXT)")
+        schema[f"cf.{key}"] = pl.String
     created = "days_since_created" in names
-    if created:
-        select.append("created_at")
+    if created:  # seconds since 1970, UTC
+        select.append(
+            "CAST(extract(epoch FROM created_at) AS bigint)"
+            if postgres
+            else "CAST(strftime('%%s', created_at) AS INTEGER)"
+        )
+        schema["created_at"] = pl.Int64
     where, params = _only("id", ids)
     sql = (
         f"SELECT {', '.join(select)} FROM {Customer._meta.db_table} WHERE deleted_at IS NULL{where}"
     )
+    frames = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    names_out = ["customer", *plain, *[f"cf.{k}" for k in sorted(custom)]]
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
     if created:
-        names_out.append("created_at")
-    frame = pl.DataFrame(rows, schema=names_out, orient="row", infer_schema_length=None)
-    if created:
-        moment = pl.col("created_at")
-        if frame.schema["created_at"] == pl.String:  # SQLite hands back text
-            moment = moment.str.to_datetime(time_zone="UTC", time_unit="us")
-        elif frame.schema["created_at"].time_zone is None:
-            moment = moment.dt.replace_time_zone("UTC")
+        moment = pl.from_epoch(pl.col("created_at"), time_unit="s").dt.replace_time_zone("UTC")
         frame = frame.with_columns(
             moment.dt.convert_time_zone(settings.TIME_ZONE).dt.date().alias("created_at")
         )
