@@ -141,3 +141,39 @@ def test_who_may_open_the_standards(client, people):
     page = client.get(reverse("segments:rule_new"))
     assert page.status_code == 200 and '<fieldset class="plain" disabled' in page.content.decode()
     assert client.post(reverse("segments:rule_new"), {"name": "x"}).status_code == 403
+
+
+def test_grading_schemes_in_a_form(client, people):
+    from kehu.segments.models import GradeScheme
+
+    client.force_login(people["admin"])
+    form = {
+        "key": "tiers",
+        "name": "高中低",
+        "method": "quantiles",
+        "weight_recency": "30",
+        "weight_frequency": "30",
+        "weight_monetary": "40",
+        "weight_loyalty": "0",
+        "grade_label": ["高", "中", "低", ""],
+        "grade_value": ["20", "50", "20", ""],
+        "active": "on",
+    }
+    refused = client.post(reverse("segments:grade_scheme_new"), form, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 200 and "add up to 100" in refused.content.decode()
+    assert not GradeScheme.objects.filter(key="tiers").exists()
+    saved = client.post(
+        reverse("segments:grade_scheme_new"), {**form, "grade_value": ["20", "50", "30", ""]}
+    )
+    scheme = GradeScheme.objects.get(key="tiers")
+    assert saved.status_code == 302
+    assert scheme.grades == [
+        {"label": "高", "value": 20.0},
+        {"label": "中", "value": 50.0},
+        {"label": "低", "value": 30.0},
+    ]
+    assert float(scheme.weight_monetary) == 40.0
+    page = client.get(reverse("segments:dimensions"))
+    assert "高中低" in page.content.decode()
+    client.force_login(people["analyst"])
+    assert client.post(reverse("segments:grade_scheme", args=[scheme.pk]), form).status_code == 403

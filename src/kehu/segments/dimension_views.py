@@ -18,7 +18,7 @@ from kehu.core.views import ui_actor
 from kehu.customers import queries as customer_queries
 
 from . import dimension_services, labels, queries, rules
-from .models import Dimension, DimensionValue, ManualAssignment, Rule
+from .models import Dimension, DimensionValue, GradeScheme, ManualAssignment, Rule
 from .preview import rule_preview
 
 EMPTY_VALUE_ROWS = 3
@@ -47,6 +47,7 @@ def dimension_list(request):
         {
             "dimensions": dimensions,
             "tag_rules": tag_rules,
+            "grade_schemes": GradeScheme.objects.all(),
             "can_edit": roles.is_admin(request.user),
         },
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dimension_views, views
+from . import dimension_views, grade_views, views
 
 app_name = "segments"
 urlpatterns = [
@@ -19,6 +19,13 @@ urlpatterns = [
     path("segments/rules/preview/", dimension_views.rule_preview_view, name="rule_preview"),
     path("segments/rules/<int:pk>/", dimension_views.rule_edit, name="rule"),
     path("segments/rules/<int:pk>/delete/", dimension_views.rule_delete, name="rule_delete"),
+    path("segments/grades/new/", grade_views.grade_scheme_edit, name="grade_scheme_new"),
+    path("segments/grades/<int:pk>/", grade_views.grade_scheme_edit, name="grade_scheme"),
+    path(
+        "segments/grades/<int:pk>/delete/",
+        grade_views.grade_scheme_delete,
+        name="grade_scheme_delete",
+    ),
     path(
         "customers/<int:customer_pk>/dimension-values/",
         dimension_views.manual_value,
