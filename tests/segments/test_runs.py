@@ -518,3 +518,47 @@ def test_rules_and_manual_assignments_set_dimensions_with_why(history, people):
     assert [e["value"] for e in scores[newcomer.pk].dimensions["interest"]] == ["east"]
     assert scores[newcomer.pk].dimensions["behaviour"][0]["value"] == "prospect"
     assert "interest" not in scores[history[0].pk].dimensions
+
+
+def test_churned_customers_by_cancellation_reason(history, people, client):
+    def cancelled(ref, customer, days_before, reason):
+        day = AS_OF - datetime.timedelta(days=days_before)
+        return order(ref, customer, f"{day}T10:00:00+08:00", "30.00", "cancelled") | {
+            "cancel_reason": reason
+        }
+
+    later = AS_OF + datetime.timedelta(days=200)
+    runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=later, with_predictions=False
+    )
+    churned = list(
+        CustomerScore.objects.filter(lifecycle_stage="churned").values_list("pk", flat=True)
+    )
+    assert len(churned) >= 2
+    first, second = (c for c in history if c.pk in churned[:2])
+    ingest(
+        [
+            cancelled("c1", first, 400, "缺货"),
+            cancelled("c2", first, 300, " 价格太高 "),  # the latest one counts, trimmed
+            cancelled("c3", second, 500, "价格太高"),
+            cancelled("c4", second, 200, ""),  # no reason given: the one before counts
+        ]
+    )
+    bad = sales.order_batch_ingest(
+        actor=system_actor(),
+        orders=[
+            order("p1", first, f"{AS_OF}T10:00:00+08:00", "1.00") | {"cancel_reason": "缺货"},
+            cancelled("p2", first, 1, "长" * 101),
+            cancelled("p3", first, 1, 5),
+        ],
+    )
+    assert [sorted(r["errors"]) for r in bad.rejected] == [["cancel_reason"]] * 3
+    assert Order.objects.get(external_id="c2").cancel_reason == "价格太高"
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(people["admin"])
+    page = client.get("/segments/churn/").content.decode()
+    section = page[page.index('id="churn-reason"') :]
+    assert '<td>价格太高</td><td class="num">2</td>' in section
+    others = len(churned) - 2
+    assert f'no cancellation with a reason</span></td><td class="num">{others}</td>' in section
+    assert "缺货" not in section

@@ -56,6 +56,9 @@ class Order(BusinessRecord):
     status = models.CharField(
         _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID
     )
+    # Why a cancelled order was cancelled, as the source system says it
+    # ("价格太高", "缺货" …); churn analysis counts churned customers by it.
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=100, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     refunded_amount = models.DecimalField(_("refunded"), max_digits=16, decimal_places=2, default=0)
     # Base-currency units per unit of ``currency`` when the order arrived.

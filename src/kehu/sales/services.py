@@ -182,6 +182,7 @@ class _Draft:
     currency: str
     status: str
     lines: list[tuple[int, decimal.Decimal, decimal.Decimal, decimal.Decimal, decimal.Decimal]]
+    cancel_reason: str = ""
     amount: decimal.Decimal = decimal.Decimal(0)
     rate: decimal.Decimal = decimal.Decimal(1)  # to the base currency
 
@@ -219,6 +220,16 @@ def _draft(index: int, item, products: dict[str, Product]) -> tuple[_Draft | Non
     status = item.get("status") or OrderStatus.PAID
     if status not in (OrderStatus.PAID, OrderStatus.CANCELLED):
         errors["status"] = [_("A new order is paid or cancelled; refunds are recorded as refunds.")]
+    reason = item.get("cancel_reason")
+    reason = "" if reason is None else reason
+    if not isinstance(reason, str):
+        errors["cancel_reason"] = [_("Send the reason as text.")]
+    else:
+        reason = clean_text(reason)
+        if len(reason) > 100:
+            errors["cancel_reason"] = [_("At most %(n)d characters.") % {"n": 100}]
+        elif reason and status != OrderStatus.CANCELLED:
+            errors["cancel_reason"] = [_("Only a cancelled order has a cancellation reason.")]
     lines = item.get("lines")
     drafted = []
     if not isinstance(lines, list) or not lines:
@@ -234,7 +245,10 @@ def _draft(index: int, item, products: dict[str, Product]) -> tuple[_Draft | Non
                 drafted.append(drafted_line)
     if errors:
         return None, errors
-    return _Draft(index, external_id, int(customer), moment, currency, status, drafted), {}
+    return (
+        _Draft(index, external_id, int(customer), moment, currency, status, drafted, reason),
+        {},
+    )
 
 
 def _draft_line(line, products: dict[str, Product]) -> tuple[dict, tuple | None]:
@@ -404,6 +418,7 @@ def _store(actor: Actor, drafts: list[_Draft]) -> list[int]:
                 "ordered_at",
                 "currency",
                 "status",
+                "cancel_reason",
                 "amount",
                 "refunded_amount",
                 "base_rate",
@@ -418,6 +433,7 @@ def _store(actor: Actor, drafts: list[_Draft]) -> list[int]:
                     d.ordered_at,
                     d.currency,
                     str(d.status),
+                    d.cancel_reason,
                     d.amount,
                     decimal.Decimal(0),
                     d.rate,
@@ -453,7 +469,8 @@ def _store(actor: Actor, drafts: list[_Draft]) -> list[int]:
                     "amount": f"{d.amount} {d.currency}",
                     "status": str(d.status),
                     "lines": len(d.lines),
-                },
+                }
+                | ({"cancel_reason": d.cancel_reason} if d.cancel_reason else {}),
             )
             for d in drafts
         ),

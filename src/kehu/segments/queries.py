@@ -96,6 +96,31 @@ def churn_by_cause(user) -> list[tuple[str | None, int]]:
     return [(names.get(r["cause"]) if r["cause"] else None, r["customers"]) for r in rows]
 
 
+def churn_by_cancel_reason(user) -> list[tuple[str | None, int]]:
+    """Churned customers by the reason of their latest cancelled order that
+    gave one (None: no such order), most first."""
+    from django.db.models import OuterRef, Subquery
+
+    from kehu.sales.models import Order, OrderStatus
+
+    latest_reason = Subquery(
+        Order.objects.filter(
+            customer_id=OuterRef("customer_id"), status=OrderStatus.CANCELLED, deleted_at=None
+        )
+        .exclude(cancel_reason="")
+        .order_by("-ordered_at", "-id")
+        .values("cancel_reason")[:1]
+    )
+    rows = (
+        _churned(user)
+        .annotate(reason=latest_reason)
+        .values("reason")
+        .annotate(customers=Count("pk"))
+        .order_by("-customers", "reason")
+    )
+    return [(r["reason"], r["customers"]) for r in rows]
+
+
 def churn_by(user, field: str) -> list[tuple[object, int]]:
     """Churned customers by a score field (their RFM segment, say)."""
     rows = (

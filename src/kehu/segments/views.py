@@ -269,6 +269,7 @@ def churn(request):
         {
             "rows": rows,
             "by_cause": queries.churn_by_cause(request.user),
+            "by_reason": queries.churn_by_cancel_reason(request.user),
             "by_segment": by_segment,
             "by_month": queries.churn_by_month(request.user),
             "latest": SegmentRun.objects.filter(status=RunStatus.DONE).first(),

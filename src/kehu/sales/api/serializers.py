@@ -39,6 +39,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "ordered_at",
             "currency",
             "status",
+            "cancel_reason",
             "amount",
             "refunded_amount",
             "net_amount",
@@ -66,6 +67,9 @@ class OrderInputSerializer(serializers.Serializer):
     ordered_at = serializers.DateTimeField()
     currency = serializers.CharField(required=False, help_text="ISO 4217; default CNY.")
     status = serializers.ChoiceField(choices=["paid", "cancelled"], required=False)
+    cancel_reason = serializers.CharField(
+        required=False, help_text="Why a cancelled order was cancelled (up to 100 characters)."
+    )
     lines = OrderLineInputSerializer(many=True)
 
 
