@@ -3,8 +3,6 @@ field and an operator in the builder, previews who it would move, saves it;
 after the run, the customer page says which value each customer has and why,
 and a rep gives a value by hand."""
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
@@ -14,7 +12,7 @@ from kehu.segments.models import CustomerScore, ManualAssignment, Rule, RunTrigg
 
 from ..conftest import make_customer
 from ..segments.test_engine import AS_OF
-from ..segments.test_runs import history  # noqa: F401 (a fixture)
+from ..segments.test_runs import entries, history  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -81,6 +79,6 @@ def test_rule_from_builder_to_preview_to_customer_page(page_for, people, history
         "由 sales 于"
     )
     assert ManualAssignment.objects.get(customer=smallest).value == big
-    stored = CustomerScore.objects.get(pk=smallest.pk).dimensions["scale"]
-    assert json.loads(json.dumps(stored)) == [{"value": "big", "rule": None, "fired": {}}]
+    stored = entries(CustomerScore.objects.get(pk=smallest.pk), "scale")
+    assert stored == [{"value": "big", "rule": None, "by_hand": True, "fired": {}}]
     rep.screenshot(path=str(request.config.rootpath / "test-results" / "customer-dimensions.png"))

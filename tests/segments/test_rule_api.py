@@ -65,7 +65,7 @@ def test_rules_preview_and_fields(api, people):
     assert (found["matching"], found["gaining"], found["moving"]) == (1, 1, 1)
     assert found["sample"][0]["customer"] == big.pk
     assert found["sample"][0]["fired"] == {"employees": 800}
-    assert not Rule.objects.exists()
+    assert not Rule.objects.filter(name="大企业").exists()
     created = api["admin"].post("/api/segments/rules/", body, format="json")
     assert created.status_code == 201
     rule = created.json()

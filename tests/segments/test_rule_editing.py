@@ -24,7 +24,7 @@ from kehu.segments.preview import rule_preview
 
 from ..conftest import make_customer, system_actor
 from .test_engine import AS_OF
-from .test_runs import expected_from_orders, history  # noqa: F401 (a fixture)
+from .test_runs import entries, expected_from_orders, history  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +166,9 @@ def test_rule_save_refuses_bad_input_naming_the_field_and_where(people):
             actor=actor(people["manager"]),
             data={"name": "x", "value": many.pk, "conditions": orders_at_least(1)},
         )
-    assert not Rule.objects.exists() and not Tag.objects.filter(name="VIP").exists()
+    assert (
+        not Rule.objects.filter(name="x").exists() and not Tag.objects.filter(name="VIP").exists()
+    )
 
 
 def test_tag_rules_give_and_take_back_only_their_own_tags(history, people):  # noqa: F811
@@ -239,7 +241,7 @@ def test_rules_of_a_dimension_for_one_kind_skip_the_other(history, people):  # n
     )
     company = make_customer(name="某某有限公司", kind="organization", employees=500)
     run()
-    with_value = {s.customer_id for s in CustomerScore.objects.all() if "org_size" in s.dimensions}
+    with_value = {s.customer_id for s in CustomerScore.objects.all() if entries(s, "org_size")}
     assert with_value == {company.pk}
     person = history[0]
     found = errors_of(
@@ -261,12 +263,12 @@ def test_a_value_given_by_hand_shows_at_once_wins_and_is_logged(history, people)
     run()
     frequent = next(c for c in history if expected_from_orders()["F"].get(c.pk, 0) >= 3)
     score = CustomerScore.objects.get(pk=frequent.pk)
-    assert [e["value"] for e in score.dimensions["spend"]] == ["many"]
+    assert [e["value"] for e in entries(score, "spend")] == ["many"]
     with pytest.raises(PermissionDenied):
         services.manual_assign(actor=actor(people["sales_west"]), customer=frequent, value=few)
     services.manual_assign(actor=actor(admin), customer=frequent, value=few)
     score.refresh_from_db()
-    assert score.dimensions["spend"] == [{"value": "few", "rule": None, "fired": {}}]
+    assert entries(score, "spend") == [{"value": "few", "rule": None, "by_hand": True, "fired": {}}]
     entry = ChangeLogEntry.objects.filter(object_id=frequent.pk).latest("id")
     assert entry.changes == {"dimension.spend": [[], ["few"]]}
     services.manual_assign(actor=actor(admin), customer=frequent, value=many)  # replaces few
@@ -275,7 +277,7 @@ def test_a_value_given_by_hand_shows_at_once_wins_and_is_logged(history, people)
     ) == ["many"]
     services.manual_unassign(actor=actor(admin), customer=frequent, value=many)
     score.refresh_from_db()
-    assert score.dimensions["spend"][0]["rule"] is not None  # the rule decides again
+    assert entries(score, "spend")[0]["rule"] is not None  # the rule decides again
 
 
 # ---- preview -------------------------------------------------------------------

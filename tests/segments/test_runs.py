@@ -72,6 +72,17 @@ def history():
     return people
 
 
+def entries(score, key: str) -> list[dict]:
+    """One dimension's values of a score, in order, from its reasons."""
+    from kehu.segments.models import AssignmentReason
+
+    reasons = AssignmentReason.objects.filter(pk__in=score.dimensions, value__dimension__key=key)
+    return [
+        {"value": r.value.key, "rule": r.rule_id, "by_hand": r.by_hand, "fired": r.fired}
+        for r in sorted(reasons.select_related("value"), key=lambda r: score.dimensions.index(r.pk))
+    ]
+
+
 def expected_from_orders() -> pd.DataFrame:
     """The RFM the documentation defines, from the order rows, independently."""
     rows = pd.DataFrame(
@@ -503,20 +514,26 @@ def test_rules_and_manual_assignments_set_dimensions_with_why(history, people):
         actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
     )
     scores = {s.customer_id: s for s in CustomerScore.objects.all()}
+
+    def given(pk, key):
+        return entries(scores[pk], key)
+
     for pk, score in scores.items():
         orders = score.rfm_frequency or 0
         expected = "repeat" if orders >= 2 else "first" if orders == 1 else "prospect"
         if pk == history[6].pk:
             expected = "prospect"
-        got = score.dimensions["behaviour"]
-        assert [entry["value"] for entry in got] == [expected], pk
-    assert scores[history[6].pk].dimensions["behaviour"][0]["rule"] is None  # manual
-    why = scores[history[4].pk].dimensions["behaviour"][0]
-    assert why["rule"] and why["fired"] == {"order_count": 5}
-    assert [e["value"] for e in scores[tagged.pk].dimensions["interest"]] == ["vip"]
-    assert scores[tagged.pk].dimensions["interest"][0]["fired"] == {"tags": ["VIP"]}
-    assert [e["value"] for e in scores[newcomer.pk].dimensions["interest"]] == ["east"]
-    assert scores[newcomer.pk].dimensions["behaviour"][0]["value"] == "prospect"
+        assert [entry["value"] for entry in given(pk, "behaviour")] == [expected], pk
+    hand = given(history[6].pk, "behaviour")
+    assert hand == [{"value": "prospect", "rule": None, "by_hand": True, "fired": {}}]
+    why = given(history[4].pk, "behaviour")[0]
+    # the order count is on the score row itself: "why" keeps only the rule
+    assert why["rule"] and why["fired"] == {}
+    assert [e["value"] for e in given(tagged.pk, "interest")] == ["vip"]
+    assert given(tagged.pk, "interest")[0]["fired"] == {"tags": ["VIP"]}
+    assert [e["value"] for e in given(newcomer.pk, "interest")] == ["east"]
+    assert given(newcomer.pk, "interest")[0]["fired"] == {"province": "浙江省"}
+    assert given(newcomer.pk, "behaviour")[0]["value"] == "prospect"
     assert "interest" not in scores[history[0].pk].dimensions
 
 

@@ -17,8 +17,15 @@ from kehu.core.models import AppliesTo
 from kehu.core.views import ui_actor
 from kehu.customers import queries as customer_queries
 
-from . import dimension_services, labels, queries, rules
-from .models import Dimension, DimensionValue, GradeScheme, ManualAssignment, Rule
+from . import dimension_services, dimensions, labels, queries, rules
+from .models import (
+    AssignmentReason,
+    Dimension,
+    DimensionValue,
+    GradeScheme,
+    ManualAssignment,
+    Rule,
+)
 from .preview import rule_preview
 
 EMPTY_VALUE_ROWS = 3
@@ -267,8 +274,23 @@ def field_label(column: str) -> str:
     return str(labels.FIELDS.get(by_column.get(column, column), column))
 
 
-def _why(entry: dict, rules_by_pk: dict, hand: dict) -> str:
-    if entry.get("rule") is None:
+def from_score(score, column: str):
+    """What the run read for a column the score row holds (dimensions.FROM_SCORE)."""
+    if column == "order_count":
+        return score.rfm_frequency
+    if column == "total_spent":
+        return score.rfm_monetary
+    if column == "average_spent":
+        if not score.rfm_frequency or score.rfm_monetary is None:
+            return None
+        return round(score.rfm_monetary / score.rfm_frequency, 2)
+    if column == "days_since_last_purchase":
+        return (score.as_of - score.last_purchase).days if score.last_purchase else None
+    return getattr(score, column) or None
+
+
+def _why(entry: dict, rules_by_pk: dict, hand: dict, score) -> str:
+    if entry["by_hand"]:
         given = hand.get(entry["value"])
         if given is None:
             return _("given by hand")
@@ -278,12 +300,19 @@ def _why(entry: dict, rules_by_pk: dict, hand: dict) -> str:
             "who": who,
             "date": given.assigned_at.date().isoformat(),
         }
-    rule = rules_by_pk.get(int(entry["rule"]))
-    fired = "; ".join(
-        f"{field_label(column)}: {shown(column, value)}"
-        for column, value in (entry.get("fired") or {}).items()
-    )
-    name = rule.display_name if rule else _("a deleted rule")
+    rule = rules_by_pk.get(entry["rule"])
+    if rule is None:
+        return _("a deleted rule")
+    read = {}
+    for name, days in rules.referenced(rule.conditions):
+        column = f"purchases_in_{days}_days" if days else name
+        column = {f.name: f.column for f in rules.BUILT_IN}.get(column, column)
+        if column in dimensions.FROM_SCORE and score is not None:
+            read[column] = from_score(score, column)
+        elif column in entry["fired"]:
+            read[column] = entry["fired"][column]
+    fired = "; ".join(f"{field_label(c)}: {shown(c, v)}" for c, v in read.items())
+    name = rule.display_name
     return _("rule “%(rule)s”: %(fired)s") % {"rule": name, "fired": fired} if fired else name
 
 
@@ -313,12 +342,34 @@ def shown(column: str, value) -> str:
     return str(_choice_labels().get(column, {}).get(value, value))
 
 
+def stored_entries(score) -> dict[int, list[dict]]:
+    """The score's dimension values by dimension id, in the run's order:
+    ``{"value": key, "rule": id or None, "by_hand": bool, "fired": {…}}``."""
+    ids = score.dimensions if score is not None and isinstance(score.dimensions, list) else []
+    reasons = AssignmentReason.objects.filter(pk__in=ids).select_related("value")
+    by_pk = {r.pk: r for r in reasons}
+    found: dict[int, list[dict]] = {}
+    for pk in ids:
+        reason = by_pk.get(pk)
+        if reason is None:
+            continue
+        found.setdefault(reason.value.dimension_id, []).append(
+            {
+                "value": reason.value.key,
+                "rule": reason.rule_id,
+                "by_hand": reason.by_hand,
+                "fired": reason.fired or {},
+            }
+        )
+    return found
+
+
 def dimension_panel(customer, score, user) -> list[dict]:
     """Each active dimension for this kind of customer: its values with why,
     the values given by hand and, for who may edit the customer, the values
     that can be given."""
-    stored = (score.dimensions or {}) if score else {}
-    rule_ids = {int(e["rule"]) for entries in stored.values() for e in entries if e.get("rule")}
+    stored = stored_entries(score)
+    rule_ids = {e["rule"] for given in stored.values() for e in given if e["rule"]}
     rules_by_pk = Rule.objects.in_bulk(rule_ids)
     hand_rows = ManualAssignment.objects.filter(customer=customer).select_related(
         "value__dimension", "assigned_by"
@@ -333,10 +384,10 @@ def dimension_panel(customer, score, user) -> list[dict]:
             continue
         values = {v.key: v for v in dimension.values.all()}
         mine = hand.get(dimension.pk, {})
-        entries = stored.get(dimension.key, [])
+        entries = stored.get(dimension.pk, [])
         if score is None:  # not classified yet: what was given by hand
-            entries = [{"value": key, "rule": None, "fired": {}} for key in mine]
-        shown_by_hand = {e["value"] for e in entries if e.get("rule") is None}
+            entries = [{"value": key, "rule": None, "by_hand": True, "fired": {}} for key in mine]
+        shown_by_hand = {e["value"] for e in entries if e["by_hand"]}
         panel.append(
             {
                 "dimension": dimension,
@@ -346,8 +397,8 @@ def dimension_panel(customer, score, user) -> list[dict]:
                         if e["value"] in values
                         else e["value"],
                         "value": values.get(e["value"]),
-                        "why": _why(e, rules_by_pk, mine),
-                        "by_hand": e.get("rule") is None,
+                        "why": _why(e, rules_by_pk, mine, score),
+                        "by_hand": e["by_hand"],
                     }
                     for e in entries
                 ],

@@ -18,7 +18,7 @@ from kehu.service import queries as service_queries
 from kehu.service.models import SurveyResponse
 
 from . import rules, sources
-from .models import CustomerScore, Dimension, ManualAssignment, Rule
+from .models import AssignmentReason, CustomerScore, Dimension, ManualAssignment, Rule
 
 CUSTOMER_COLUMNS = {
     "kind": "kind",
@@ -256,93 +256,142 @@ def evaluation_frame(
     return frame
 
 
-def _entry(value: pl.Expr, rule: pl.Expr, fired: pl.Expr) -> pl.Expr:
-    """``{"value": …, "rule": …, "fired": {…}}`` as text; keys are slugs."""
-    return pl.concat_str(
-        [
-            pl.lit('{"value":"'),
-            value,
-            pl.lit('","rule":'),
-            rule,
-            pl.lit(',"fired":'),
-            fired,
-            pl.lit("}"),
-        ]
-    )
+# Columns the score row holds as well: "why" does not repeat them per customer,
+# the customer page reads them from the score (as of the same run).
+FROM_SCORE = {
+    "order_count",
+    "total_spent",
+    "average_spent",
+    "days_since_last_purchase",
+    "rfm_segment",
+    "rfm_class",
+    "lifecycle_stage",
+    "r_score",
+    "f_score",
+    "m_score",
+}
 
 
-def _rule_entry(c: CompiledRule) -> pl.Expr:
-    return _entry(pl.lit(c.value), pl.lit(str(c.rule.pk or "null")), _fired(c))
+ROW_SCHEMA = {
+    "customer": pl.Int64,
+    "value": pl.Int64,  # DimensionValue id
+    "rule": pl.Int64,  # null: by hand
+    "fired": pl.String,  # JSON of what the rule read that the score lacks
+    "at": pl.Int32,  # the order within the customer's values
+}
 
 
-def _fired(c: CompiledRule) -> pl.Expr:
-    if not c.reads:
-        return pl.lit("{}")
-    return pl.struct([pl.col(column) for column in c.reads]).struct.json_encode()
+def _fired_columns(c: CompiledRule) -> list[str]:
+    return [column for column in dict.fromkeys(c.reads) if column not in FROM_SCORE]
 
 
-def _hand_column(dimension: Dimension) -> str:
-    return f"hand.{dimension.key}"
-
-
-def dimension_entries(dimension: Dimension, mine: list[CompiledRule]) -> pl.Expr:
-    """The JSON list items (without brackets, "" for none) of one dimension,
-    over a frame that has the dimension's manual values in its hand column."""
-    hand = pl.col(_hand_column(dimension))
-    # (concat_list would make a customer without one null altogether)
-    hand_entries = hand.list.eval(_entry(pl.element(), pl.lit("null"), pl.lit("{}"))).fill_null(
-        pl.lit([], dtype=pl.List(pl.String))
-    )
-    if dimension.multiple:
-        listed = pl.concat_list(
-            [*[pl.when(c.condition).then(_rule_entry(c)) for c in mine], hand_entries]
+def _rule_rows(frame: pl.DataFrame, c: CompiledRule, value_id: int, at: int) -> pl.DataFrame:
+    """Rows of one rule for the customers of ``frame`` (where it stands). The
+    values it read are encoded once per distinct combination."""
+    columns = _fired_columns(c)
+    part = frame.select("customer", *columns)
+    if columns:
+        distinct = part.select(columns).unique()
+        encoded = distinct.with_columns(
+            pl.struct([pl.col(column) for column in columns]).struct.json_encode().alias("fired")
         )
-        return listed.list.drop_nulls().list.unique(maintain_order=True).list.join(",")
-    rule_entry = pl.lit(None, pl.String)
-    for c in reversed(mine):  # the first rule that matches wins
-        rule_entry = pl.when(c.condition).then(_rule_entry(c)).otherwise(rule_entry)
-    override = pl.lit(False)
-    for n, c in enumerate(mine):
-        if c.rule.overrides_manual:
-            first = c.condition
-            for earlier in mine[:n]:
-                first = first & ~earlier.condition
-            override = override | first
-    has_hand = hand.list.len().fill_null(0) > 0
-    return (
-        pl.when(has_hand & ~override)
-        .then(hand_entries.list.first())
-        .otherwise(rule_entry)
-        .fill_null("")
+        part = part.join(encoded, on=columns, how="left", nulls_equal=True)
+    else:
+        part = part.with_columns(pl.lit("{}").alias("fired"))
+    return part.select(
+        "customer",
+        pl.lit(value_id, pl.Int64).alias("value"),
+        pl.lit(c.rule.pk or 0, pl.Int64).alias("rule"),
+        "fired",
+        pl.lit(at, pl.Int32).alias("at"),
     )
 
 
-def with_manual(frame: pl.DataFrame, dimension: Dimension, manual: pl.DataFrame) -> pl.DataFrame:
-    own = manual.filter(pl.col("dimension") == dimension.key)
-    return frame.join(
-        own.group_by("customer").agg(pl.col("value").sort().alias(_hand_column(dimension))),
-        on="customer",
-        how="left",
+def _hand_rows(manual: pl.DataFrame, dimension: Dimension, at: int) -> pl.DataFrame:
+    """customer and the values given by hand (the first only, in a
+    single-value dimension)."""
+    ids = {v.key: v.pk for v in dimension.values.all()}
+    own = manual.filter(pl.col("dimension") == dimension.key).sort("customer", "value")
+    if not dimension.multiple:
+        own = own.unique("customer", keep="first", maintain_order=True)
+    return own.select(
+        "customer",
+        pl.col("value").replace_strict(ids, default=None, return_dtype=pl.Int64).alias("value"),
+        pl.lit(None, pl.Int64).alias("rule"),
+        pl.lit("{}").alias("fired"),
+        pl.lit(at, pl.Int32).alias("at"),
+    ).drop_nulls("value")
+
+
+def _winner(mine: list[CompiledRule]) -> pl.Expr:
+    """The position in ``mine`` of the first rule that matches, else null."""
+    found = pl.lit(None, pl.Int32)
+    for n in reversed(range(len(mine))):
+        found = pl.when(mine[n].condition).then(pl.lit(n, pl.Int32)).otherwise(found)
+    return found
+
+
+def dimension_rows(
+    frame: pl.DataFrame, dimension: Dimension, mine: list[CompiledRule], manual: pl.DataFrame
+) -> pl.DataFrame:
+    """Who gets which value of one dimension, and why (ROW_SCHEMA): the rules
+    of ``mine`` by priority and the values given by hand, for the customers of
+    ``frame``."""
+    ids = {v.key: v.pk for v in dimension.values.all()}
+    hand = _hand_rows(manual, dimension, len(mine)).join(
+        frame.select("customer"), on="customer", how="semi"
     )
-
-
-def assign(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame) -> pl.DataFrame:
-    """customer and the ``dimensions`` JSON of each customer of ``frame``."""
+    has_hand = frame["customer"].is_in(hand["customer"].implode())
     parts = []
-    for dimension in dimensions:
+    if dimension.multiple:
+        for n, c in enumerate(mine):
+            parts.append(_rule_rows(frame.filter(c.condition.fill_null(False)), c, ids[c.value], n))
+        parts.append(hand)
+    else:
+        winner = frame.select(_winner(mine)).to_series()
+        overriding = [n for n, c in enumerate(mine) if c.rule.overrides_manual]
+        won_over_hand = winner.is_in(overriding).fill_null(False)
+        for n, c in enumerate(mine):
+            stands = (winner == n).fill_null(False)
+            if not c.rule.overrides_manual:
+                stands = stands & ~has_hand
+            parts.append(_rule_rows(frame.filter(stands), c, ids[c.value], 0))
+        kept = frame.filter(has_hand & ~won_over_hand).select("customer")
+        parts.append(hand.join(kept, on="customer", how="semi"))
+    parts = [part.select(list(ROW_SCHEMA)).cast(ROW_SCHEMA) for part in parts]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=ROW_SCHEMA)
+
+
+def assignments(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame) -> pl.DataFrame:
+    """Every dimension's rows (ROW_SCHEMA), ``at`` ordering them by dimension
+    and, within a dimension, by rule."""
+    parts = []
+    for position, dimension in enumerate(dimensions):
         mine = [c for c in compiled if c.dimension == dimension.key]
-        frame = with_manual(frame, dimension, manual)
-        text = dimension_entries(dimension, mine)
-        parts.append(
-            pl.when(text != "").then(
-                pl.concat_str([pl.lit(f'"{dimension.key}":['), text, pl.lit("]")])
-            )
+        rows = dimension_rows(frame, dimension, mine, manual)
+        parts.append(rows.with_columns((pl.col("at") + position * 1000).cast(pl.Int32)))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=ROW_SCHEMA)
+
+
+REASON_SCHEMA = {"value": pl.Int64, "rule": pl.Int64, "fired": pl.String}
+
+
+def reasons_of(rows: pl.DataFrame) -> pl.DataFrame:
+    """The distinct reasons among ``rows``: value, rule (null: by hand), fired."""
+    return rows.select(list(REASON_SCHEMA)).unique(maintain_order=True)
+
+
+def reason_lists(rows: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:
+    """customer and their reason ids as JSON text (``[12,40]``), given
+    ``reasons`` with an ``id`` for each distinct (value, rule, fired)."""
+    keyed = rows.join(reasons, on=list(REASON_SCHEMA), how="left", nulls_equal=True)
+    return (
+        keyed.sort("customer", "at")
+        .group_by("customer", maintain_order=True)
+        .agg(pl.col("id").cast(pl.String).str.join(",").alias("ids"))
+        .select(
+            "customer", pl.concat_str([pl.lit("["), pl.col("ids"), pl.lit("]")]).alias("dimensions")
         )
-    if not parts:
-        return frame.select("customer", pl.lit("{}").alias("dimensions"))
-    joined = pl.concat_list(parts).list.drop_nulls().list.join(",")
-    return frame.select(
-        "customer", pl.concat_str([pl.lit("{"), joined, pl.lit("}")]).alias("dimensions")
     )
 
 
@@ -378,7 +427,7 @@ def tag_matches(frame: pl.DataFrame, compiled: list[CompiledRule]) -> pl.DataFra
 
 @dataclass
 class Applied:
-    dimensions: pl.DataFrame  # customer, dimensions (JSON text)
+    rows: pl.DataFrame  # who gets which dimension value and why (ROW_SCHEMA)
     tags: pl.DataFrame  # customer, tag, rule: the tags the rules give
 
 
@@ -391,8 +440,30 @@ def apply(
     compiled, dimensions = compile_active(fields)
     frame = evaluation_frame(classified, days, compiled, as_of, ids)
     return Applied(
-        assign(frame, compiled, dimensions, manual_frame(ids)), tag_matches(frame, compiled)
+        assignments(frame, compiled, dimensions, manual_frame(ids)), tag_matches(frame, compiled)
     )
+
+
+def store_reasons(rows: pl.DataFrame, run) -> pl.DataFrame:
+    """Write the distinct reasons of ``rows`` for ``run``; customer and their
+    reason ids (JSON text) for the scores."""
+    from kehu.core.bulk import insert_returning
+
+    reasons = reasons_of(rows)
+    if reasons.is_empty():
+        return pl.DataFrame(schema={"customer": pl.Int64, "dimensions": pl.String})
+    returned = insert_returning(
+        AssignmentReason,
+        ["run_id", "value_id", "rule_id", "by_hand", "fired"],
+        [
+            (run.pk, value, rule or None, rule is None, fired)
+            for value, rule, fired in reasons.rows()
+        ],
+        returning=["id"],
+    )
+    # Ids come in the order the rows went in (a sequence, or SQLite's rowid).
+    ids = pl.Series("id", sorted(row[0] for row in returned), dtype=pl.Int64)
+    return reason_lists(rows, reasons.with_columns(ids))
 
 
 def stored_classified(ids=None) -> pl.DataFrame:
@@ -435,11 +506,23 @@ def stored_classified(ids=None) -> pl.DataFrame:
 def refresh(ids: list[int]) -> None:
     """Re-apply the rules and hand-given values to these customers' stored
     scores now (a value given by hand shows at once)."""
-    scored = set(CustomerScore.objects.filter(customer_id__in=ids).values_list("pk", flat=True))
-    if not scored:
+    scores = dict(CustomerScore.objects.filter(customer_id__in=ids).values_list("pk", "run_id"))
+    if not scores:
         return
     as_of = timezone.localdate()
+    scored = set(scores)
     classified = stored_classified(scored)
     applied = apply(classified, sources.order_days(as_of, scored), as_of, ids=scored)
-    for customer_id, text in applied.dimensions.rows():
-        CustomerScore.objects.filter(pk=customer_id).update(dimensions=json.loads(text))
+    for run_id in set(scores.values()):
+        mine = [pk for pk, run in scores.items() if run == run_id]
+        rows = applied.rows.filter(pl.col("customer").is_in(mine))
+        listed = dict(store_reasons(rows, SegmentRunRef(run_id)).rows())
+        for customer_id in mine:
+            CustomerScore.objects.filter(pk=customer_id).update(
+                dimensions=json.loads(listed.get(customer_id, "[]"))
+            )
+
+
+@dataclass
+class SegmentRunRef:
+    pk: int | None

@@ -242,9 +242,9 @@ class CustomerScore(models.Model):
     )
     # {scheme key: {"grade": label, "score": 0-100}} for the active grading schemes.
     grades = models.JSONField(_("grades"), default=dict)
-    # {dimension key: [{"value": key, "rule": id or null (manual), "fired": {field:
-    # value}}]}: what the rules and manual assignments gave, and why.
-    dimensions = models.JSONField(_("dimensions"), default=dict)
+    # The customer's dimension values, as the ids of their reasons
+    # (AssignmentReason): value, rule or by hand, and the values the rule read.
+    dimensions = models.JSONField(_("dimensions"), default=list)
 
     class Meta:
         verbose_name = _("customer score")
@@ -408,3 +408,35 @@ class ManualAssignment(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.value_id}"
+
+
+class AssignmentReason(models.Model):
+    """Why customers have a dimension value: the rule that gave it and the
+    values it read, as a run saw them (or: given by hand). Customers whose
+    values fired the same rule alike share one reason, so a run writes a few
+    thousand of these, not one per customer; each score lists its reasons."""
+
+    run = models.ForeignKey(
+        SegmentRun, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    value = models.ForeignKey(
+        DimensionValue, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    rule = models.ForeignKey(
+        Rule,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    by_hand = models.BooleanField(default=False)
+    # {column: value} that the rule read and the score row does not hold
+    fired = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("assignment reason")
+        verbose_name_plural = _("assignment reasons")
+
+    def __str__(self):
+        return f"{self.value_id} ({'hand' if self.by_hand else self.rule_id})"

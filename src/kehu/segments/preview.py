@@ -16,7 +16,6 @@ from . import dimension_services, dimensions, rules, sources
 from .models import Rule, RunStatus, SegmentRun
 
 SAMPLE = 20
-VALUE = r'"value":"[^"]*"'
 
 
 @dataclass
@@ -99,24 +98,27 @@ def _listed(value) -> list[str]:
 def _dimension_preview(dimension, draft, before, after, as_of) -> Preview:
     frame = _frame([*before, draft], as_of)
     manual = dimensions.manual_frame().filter(pl.col("dimension") == dimension.key)
-    frame = dimensions.with_manual(frame, dimension, manual)
-    keys = {v.key: v.display_name for v in dimension.values.all()}
+    names = {v.pk: v.display_name for v in dimension.values.all()}
 
-    def values_of(expr: pl.Expr) -> pl.Expr:
-        found = expr.str.extract_all(VALUE).list.eval(
-            pl.element().str.slice(9).str.strip_chars('"')
+    def values(rules_, column):
+        rows = dimensions.dimension_rows(frame, dimension, rules_, manual)
+        return rows.group_by("customer").agg(
+            pl.col("value")
+            .unique()
+            .sort()
+            .replace_strict(names, return_dtype=pl.String)
+            .alias(column)
         )
-        return found.list.eval(pl.element().replace_strict(keys, default=pl.element())).list.sort()
 
     columns = [c for c in dict.fromkeys(draft.reads) if c in frame.columns]
-    judged = frame.select(
-        "customer",
-        *columns,
-        draft.condition.fill_null(False).alias("matches"),
-        values_of(dimensions.dimension_entries(dimension, before)).alias("before"),
-        values_of(dimensions.dimension_entries(dimension, after)).alias("after"),
+    nothing = pl.lit([], pl.List(pl.String))
+    judged = (
+        frame.select("customer", *columns, draft.condition.fill_null(False).alias("matches"))
+        .join(values(before, "before"), on="customer", how="left")
+        .join(values(after, "after"), on="customer", how="left")
+        .with_columns(pl.col("before").fill_null(nothing), pl.col("after").fill_null(nothing))
     )
-    name = keys.get(draft.value, draft.value)
+    name = names.get(draft.rule.value_id, "")
     had = judged["before"].list.contains(name)
     has = judged["after"].list.contains(name)
     moving = judged.filter(pl.col("before") != pl.col("after"))

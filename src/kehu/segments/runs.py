@@ -21,6 +21,7 @@ from kehu.sales.models import Order
 from . import dimensions, engine, predict, sources, tagging
 from .engine import CLASS_GRID, LIFECYCLE_STAGES, SEGMENT_GRID, UNITS_PER_CURRENCY
 from .models import (
+    AssignmentReason,
     CustomerScore,
     GradeScheme,
     RunStatus,
@@ -107,7 +108,7 @@ def _score_frame(
         *[pl.col(p).fill_nan(None).round(2) for p in PREDICTION_COLUMNS[4:]],
         _value_at_risk().round(2).alias("value_at_risk"),
         _grades_json(schemes).alias("grades"),
-        pl.col("dimensions").fill_null("{}"),
+        pl.col("dimensions").fill_null("[]"),
     )
 
 
@@ -246,7 +247,8 @@ def segment_run(
         step("applying rules")
         applied = dimensions.apply(classified, days, as_of)
         del days  # 4M orders' worth of memory, not needed any more
-        classified = classified.join(applied.dimensions, on="customer", how="left")
+        listed = dimensions.store_reasons(applied.rows, run)
+        classified = classified.join(listed, on="customer", how="left")
         step("tagging")
         tagged = tagging.sync(applied.tags, live, actor=actor)
         del applied
@@ -264,6 +266,8 @@ def segment_run(
         step("writing scores")
         predictions = fitted.predictions if fitted else None
         _write_scores(_score_frame(classified, predictions, run, schemes))
+        # Scores now point at this run's reasons only.
+        AssignmentReason.objects.exclude(run=run).delete()
         step("writing snapshots")
         snapshots = [
             _snapshot(run, classified, scheme, column, labels)
@@ -376,7 +380,8 @@ def incremental_run(*, actor: Actor, as_of: datetime.date | None = None) -> Segm
         summary = engine.lifecycle(summary, as_of=as_of, config=config)
         scored = engine.score_against(summary, base.stats["points"])
         applied = dimensions.apply(scored, days, as_of, ids=live)
-        scored = scored.join(applied.dimensions, on="customer", how="left")
+        listed = dimensions.store_reasons(applied.rows, run)
+        scored = scored.join(listed, on="customer", how="left")
         _update_scores(scored, as_of, run)
         tagging.sync(applied.tags, pl.Series(sorted(live), dtype=pl.Int64), actor=actor)
         run.stats = {
@@ -401,7 +406,7 @@ def _update_scores(scored: pl.DataFrame, as_of: datetime.date, run: SegmentRun) 
         (pl.col("rfm_monetary") / UNITS_PER_CURRENCY).round(2).alias("rfm_monetary"),
         pl.col("purchase_days").fill_null(0),
         *[pl.col(c).fill_null("") for c in ("rfm_segment", "rfm_class", "lifecycle_stage")],
-        pl.col("dimensions").fill_null("{}"),
+        pl.col("dimensions").fill_null("[]"),
     ).to_dicts()
     with transaction.atomic():
         current = CustomerScore.objects.select_for_update().in_bulk([v["customer"] for v in values])
