@@ -3,6 +3,7 @@ run: the evaluation frame (only the columns that active rules read), then one
 JSON per customer with each dimension's values and why they were given."""
 
 import datetime
+import io
 import json
 from dataclasses import dataclass
 
@@ -138,18 +139,35 @@ def _customer_columns(names: set[str], custom: set[str], ids=None) -> pl.DataFra
     sql = (
         f"SELECT {', '.join(select)} FROM {Customer._meta.db_table} WHERE deleted_at IS NULL{where}"
     )
-    frames = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    frame = read_frame(sql, params, schema)
     if created:
         moment = pl.from_epoch(pl.col("created_at"), time_unit="s").dt.replace_time_zone("UTC")
         frame = frame.with_columns(
             moment.dt.convert_time_zone(settings.TIME_ZONE).dt.date().alias("created_at")
         )
     return frame
+
+
+def read_frame(sql: str, params: list, schema: dict) -> pl.DataFrame:
+    """The rows of ``sql`` as a frame of ``schema``: by COPY as CSV on
+    PostgreSQL (a third of the time of fetching a million rows), in chunks on
+    SQLite."""
+    if connection.vendor == "postgresql":
+        buffer = io.BytesIO()
+        copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        if not buffer.tell():
+            return pl.DataFrame(schema=schema)
+        buffer.seek(0)
+        return pl.read_csv(buffer, has_header=False, schema=schema)
+    frames = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
 def _sql_text(value: str) -> str:
@@ -275,52 +293,95 @@ FROM_SCORE = {
 ROW_SCHEMA = {
     "customer": pl.Int64,
     "value": pl.Int64,  # DimensionValue id
-    "rule": pl.Int64,  # null: by hand
-    "fired": pl.String,  # JSON of what the rule read that the score lacks
+    "reason": pl.Int64,  # the reason's number among the rows' reasons
     "at": pl.Int32,  # the order within the customer's values
 }
+REASON_SCHEMA = {
+    "reason": pl.Int64,
+    "value": pl.Int64,
+    "rule": pl.Int64,  # null: by hand
+    "fired": pl.String,  # JSON of what the rule read that the score lacks
+}
+
+
+@dataclass
+class Assigned:
+    rows: pl.DataFrame  # ROW_SCHEMA: who gets which value, for which reason
+    reasons: pl.DataFrame  # REASON_SCHEMA, numbered from 0 without gaps
+
+    @classmethod
+    def empty(cls) -> "Assigned":
+        return cls(pl.DataFrame(schema=ROW_SCHEMA), pl.DataFrame(schema=REASON_SCHEMA))
+
+    @classmethod
+    def concat(cls, parts: list["Assigned"]) -> "Assigned":
+        """Parts numbered from 0 each, renumbered one after the other."""
+        rows, reasons, offset = [], [], 0
+        for part in parts:
+            rows.append(part.rows.with_columns(pl.col("reason") + offset))
+            reasons.append(part.reasons.with_columns(pl.col("reason") + offset))
+            offset += part.reasons.height
+        if not rows:
+            return cls.empty()
+        return cls(
+            pl.concat([r.cast(ROW_SCHEMA) for r in rows]),
+            pl.concat([r.cast(REASON_SCHEMA) for r in reasons]),
+        )
 
 
 def _fired_columns(c: CompiledRule) -> list[str]:
     return [column for column in dict.fromkeys(c.reads) if column not in FROM_SCORE]
 
 
-def _rule_rows(frame: pl.DataFrame, c: CompiledRule, value_id: int, at: int) -> pl.DataFrame:
-    """Rows of one rule for the customers of ``frame`` (where it stands). The
-    values it read are encoded once per distinct combination."""
+def _rule_rows(frame: pl.DataFrame, c: CompiledRule, value_id: int, at: int) -> Assigned:
+    """One rule's rows for the customers of ``frame`` (where it stands); a
+    reason per distinct combination of the values it read, encoded once."""
     columns = _fired_columns(c)
-    part = frame.select("customer", *columns)
     if columns:
-        distinct = part.select(columns).unique()
-        encoded = distinct.with_columns(
-            pl.struct([pl.col(column) for column in columns]).struct.json_encode().alias("fired")
-        )
-        part = part.join(encoded, on=columns, how="left", nulls_equal=True)
+        part = frame.select("customer", *columns)
+        distinct = part.select(columns).unique().with_row_index("reason")
+        part = part.join(distinct, on=columns, how="left", nulls_equal=True)
+        fired = pl.struct([pl.col(column) for column in columns]).struct.json_encode()
+        reasons = distinct.select("reason", fired.alias("fired"))
     else:
-        part = part.with_columns(pl.lit("{}").alias("fired"))
-    return part.select(
-        "customer",
-        pl.lit(value_id, pl.Int64).alias("value"),
-        pl.lit(c.rule.pk or 0, pl.Int64).alias("rule"),
-        "fired",
-        pl.lit(at, pl.Int32).alias("at"),
+        part = frame.select("customer", pl.lit(0).alias("reason"))
+        reasons = pl.DataFrame({"reason": [0], "fired": ["{}"]})
+    if part.is_empty():
+        return Assigned.empty()
+    return Assigned(
+        part.select(
+            "customer",
+            pl.lit(value_id).alias("value"),
+            "reason",
+            pl.lit(at).alias("at"),
+        ).cast(ROW_SCHEMA),
+        reasons.select(
+            "reason",
+            pl.lit(value_id).alias("value"),
+            pl.lit(c.rule.pk or 0).alias("rule"),
+            "fired",
+        ).cast(REASON_SCHEMA),
     )
 
 
-def _hand_rows(manual: pl.DataFrame, dimension: Dimension, at: int) -> pl.DataFrame:
-    """customer and the values given by hand (the first only, in a
-    single-value dimension)."""
+def _hand_rows(manual: pl.DataFrame, dimension: Dimension, at: int) -> Assigned:
+    """The values given by hand (the first only, in a single-value
+    dimension); a reason per value."""
     ids = {v.key: v.pk for v in dimension.values.all()}
     own = manual.filter(pl.col("dimension") == dimension.key).sort("customer", "value")
     if not dimension.multiple:
         own = own.unique("customer", keep="first", maintain_order=True)
-    return own.select(
+    own = own.select(
         "customer",
         pl.col("value").replace_strict(ids, default=None, return_dtype=pl.Int64).alias("value"),
-        pl.lit(None, pl.Int64).alias("rule"),
-        pl.lit("{}").alias("fired"),
-        pl.lit(at, pl.Int32).alias("at"),
     ).drop_nulls("value")
+    values = own.select("value").unique().sort("value").with_row_index("reason")
+    rows = own.join(values, on="value").with_columns(pl.lit(at).alias("at"))
+    reasons = values.with_columns(pl.lit(None, pl.Int64).alias("rule"), pl.lit("{}").alias("fired"))
+    return Assigned(
+        rows.select(list(ROW_SCHEMA)).cast(ROW_SCHEMA),
+        reasons.select(list(REASON_SCHEMA)).cast(REASON_SCHEMA),
+    )
 
 
 def _winner(mine: list[CompiledRule]) -> pl.Expr:
@@ -333,15 +394,15 @@ def _winner(mine: list[CompiledRule]) -> pl.Expr:
 
 def dimension_rows(
     frame: pl.DataFrame, dimension: Dimension, mine: list[CompiledRule], manual: pl.DataFrame
-) -> pl.DataFrame:
-    """Who gets which value of one dimension, and why (ROW_SCHEMA): the rules
-    of ``mine`` by priority and the values given by hand, for the customers of
-    ``frame``."""
+) -> Assigned:
+    """Who gets which value of one dimension, and why: the rules of ``mine``
+    by priority and the values given by hand, for the customers of ``frame``."""
     ids = {v.key: v.pk for v in dimension.values.all()}
-    hand = _hand_rows(manual, dimension, len(mine)).join(
-        frame.select("customer"), on="customer", how="semi"
+    hand = _hand_rows(manual, dimension, len(mine))
+    hand = Assigned(
+        hand.rows.join(frame.select("customer"), on="customer", how="semi"), hand.reasons
     )
-    has_hand = frame["customer"].is_in(hand["customer"].implode())
+    has_hand = frame["customer"].is_in(hand.rows["customer"].implode())
     parts = []
     if dimension.multiple:
         for n, c in enumerate(mine):
@@ -357,40 +418,31 @@ def dimension_rows(
                 stands = stands & ~has_hand
             parts.append(_rule_rows(frame.filter(stands), c, ids[c.value], 0))
         kept = frame.filter(has_hand & ~won_over_hand).select("customer")
-        parts.append(hand.join(kept, on="customer", how="semi"))
-    parts = [part.select(list(ROW_SCHEMA)).cast(ROW_SCHEMA) for part in parts]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=ROW_SCHEMA)
+        parts.append(Assigned(hand.rows.join(kept, on="customer", how="semi"), hand.reasons))
+    return Assigned.concat(parts)
 
 
-def assignments(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame) -> pl.DataFrame:
-    """Every dimension's rows (ROW_SCHEMA), ``at`` ordering them by dimension
-    and, within a dimension, by rule."""
+def assignments(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame) -> Assigned:
+    """Every dimension's rows, ``at`` ordering them by dimension and, within a
+    dimension, by rule."""
     parts = []
     for position, dimension in enumerate(dimensions):
         mine = [c for c in compiled if c.dimension == dimension.key]
-        rows = dimension_rows(frame, dimension, mine, manual)
-        parts.append(rows.with_columns((pl.col("at") + position * 1000).cast(pl.Int32)))
-    return pl.concat(parts) if parts else pl.DataFrame(schema=ROW_SCHEMA)
+        found = dimension_rows(frame, dimension, mine, manual)
+        rows = found.rows.with_columns((pl.col("at") + position * 1000).cast(pl.Int32))
+        parts.append(Assigned(rows, found.reasons))
+    return Assigned.concat(parts)
 
 
-REASON_SCHEMA = {"value": pl.Int64, "rule": pl.Int64, "fired": pl.String}
-
-
-def reasons_of(rows: pl.DataFrame) -> pl.DataFrame:
-    """The distinct reasons among ``rows``: value, rule (null: by hand), fired."""
-    return rows.select(list(REASON_SCHEMA)).unique(maintain_order=True)
-
-
-def reason_lists(rows: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:
-    """customer and their reason ids as JSON text (``[12,40]``), given
-    ``reasons`` with an ``id`` for each distinct (value, rule, fired)."""
-    keyed = rows.join(reasons, on=list(REASON_SCHEMA), how="left", nulls_equal=True)
+def reason_lists(rows: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """customer and their reasons' ids as JSON text (``[12,40]``), ``ids``
+    giving each reason number's stored id."""
     return (
-        keyed.sort("customer", "at")
-        .group_by("customer", maintain_order=True)
-        .agg(pl.col("id").cast(pl.String).str.join(",").alias("ids"))
+        rows.select("customer", "at", ids.gather(rows["reason"]).alias("id"))
+        .group_by("customer")
+        .agg(pl.col("id").sort_by("at").cast(pl.String).str.join(","))
         .select(
-            "customer", pl.concat_str([pl.lit("["), pl.col("ids"), pl.lit("]")]).alias("dimensions")
+            "customer", pl.concat_str([pl.lit("["), pl.col("id"), pl.lit("]")]).alias("dimensions")
         )
     )
 
@@ -427,7 +479,7 @@ def tag_matches(frame: pl.DataFrame, compiled: list[CompiledRule]) -> pl.DataFra
 
 @dataclass
 class Applied:
-    rows: pl.DataFrame  # who gets which dimension value and why (ROW_SCHEMA)
+    assigned: Assigned  # who gets which dimension value and why
     tags: pl.DataFrame  # customer, tag, rule: the tags the rules give
 
 
@@ -444,26 +496,26 @@ def apply(
     )
 
 
-def store_reasons(rows: pl.DataFrame, run) -> pl.DataFrame:
-    """Write the distinct reasons of ``rows`` for ``run``; customer and their
-    reason ids (JSON text) for the scores."""
+def store_reasons(assigned: Assigned, run) -> pl.DataFrame:
+    """Write the reasons for ``run``; customer and their reason ids (JSON
+    text) for the scores."""
     from kehu.core.bulk import insert_returning
 
-    reasons = reasons_of(rows)
-    if reasons.is_empty():
+    if assigned.reasons.is_empty():
         return pl.DataFrame(schema={"customer": pl.Int64, "dimensions": pl.String})
+    reasons = assigned.reasons.sort("reason")
     returned = insert_returning(
         AssignmentReason,
         ["run_id", "value_id", "rule_id", "by_hand", "fired"],
         [
             (run.pk, value, rule or None, rule is None, fired)
-            for value, rule, fired in reasons.rows()
+            for _n, value, rule, fired in reasons.rows()
         ],
         returning=["id"],
     )
     # Ids come in the order the rows went in (a sequence, or SQLite's rowid).
     ids = pl.Series("id", sorted(row[0] for row in returned), dtype=pl.Int64)
-    return reason_lists(rows, reasons.with_columns(ids))
+    return reason_lists(assigned.rows, ids)
 
 
 def stored_classified(ids=None) -> pl.DataFrame:
@@ -482,9 +534,6 @@ def stored_classified(ids=None) -> pl.DataFrame:
         LEFT JOIN {CustomerScore._meta.db_table} s ON s.customer_id = c.id
         WHERE c.deleted_at IS NULL{where}
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     texts = ["rfm_segment", "rfm_class", "lifecycle_stage"]
     schema = {
         "customer": pl.Int64,
@@ -496,9 +545,8 @@ def stored_classified(ids=None) -> pl.DataFrame:
         "f_score": pl.Int64,
         "m_score": pl.Int64,
     }
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    frame = read_frame(sql, params, schema)
     return frame.with_columns(
-        pl.col("last_purchase").cast(pl.Date),
         *[pl.when(pl.col(t) != "").then(pl.col(t)).alias(t) for t in texts],
     )
 
@@ -515,8 +563,7 @@ def refresh(ids: list[int]) -> None:
     applied = apply(classified, sources.order_days(as_of, scored), as_of, ids=scored)
     for run_id in set(scores.values()):
         mine = [pk for pk, run in scores.items() if run == run_id]
-        rows = applied.rows.filter(pl.col("customer").is_in(mine))
-        listed = dict(store_reasons(rows, SegmentRunRef(run_id)).rows())
+        listed = dict(store_reasons(applied.assigned, SegmentRunRef(run_id)).rows())
         for customer_id in mine:
             CustomerScore.objects.filter(pk=customer_id).update(
                 dimensions=json.loads(listed.get(customer_id, "[]"))

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import JSONTextField
 from kehu.core.models import AppliesTo, ShippedName
 
 
@@ -241,10 +242,10 @@ class CustomerScore(models.Model):
         _("value at risk"), max_digits=18, decimal_places=2, null=True
     )
     # {scheme key: {"grade": label, "score": 0-100}} for the active grading schemes.
-    grades = models.JSONField(_("grades"), default=dict)
+    grades = JSONTextField(_("grades"), default=dict)
     # The customer's dimension values, as the ids of their reasons
     # (AssignmentReason): value, rule or by hand, and the values the rule read.
-    dimensions = models.JSONField(_("dimensions"), default=list)
+    dimensions = JSONTextField(_("dimensions"), default=list)
 
     class Meta:
         verbose_name = _("customer score")

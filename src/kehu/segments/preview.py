@@ -101,7 +101,7 @@ def _dimension_preview(dimension, draft, before, after, as_of) -> Preview:
     names = {v.pk: v.display_name for v in dimension.values.all()}
 
     def values(rules_, column):
-        rows = dimensions.dimension_rows(frame, dimension, rules_, manual)
+        rows = dimensions.dimension_rows(frame, dimension, rules_, manual).rows
         return rows.group_by("customer").agg(
             pl.col("value")
             .unique()

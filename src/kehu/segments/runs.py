@@ -247,7 +247,7 @@ def segment_run(
         step("applying rules")
         applied = dimensions.apply(classified, days, as_of)
         del days  # 4M orders' worth of memory, not needed any more
-        listed = dimensions.store_reasons(applied.rows, run)
+        listed = dimensions.store_reasons(applied.assigned, run)
         classified = classified.join(listed, on="customer", how="left")
         step("tagging")
         tagged = tagging.sync(applied.tags, live, actor=actor)
@@ -380,7 +380,7 @@ def incremental_run(*, actor: Actor, as_of: datetime.date | None = None) -> Segm
         summary = engine.lifecycle(summary, as_of=as_of, config=config)
         scored = engine.score_against(summary, base.stats["points"])
         applied = dimensions.apply(scored, days, as_of, ids=live)
-        listed = dimensions.store_reasons(applied.rows, run)
+        listed = dimensions.store_reasons(applied.assigned, run)
         scored = scored.join(listed, on="customer", how="left")
         _update_scores(scored, as_of, run)
         tagging.sync(applied.tags, pl.Series(sorted(live), dtype=pl.Int64), actor=actor)
