@@ -53,6 +53,7 @@ class CompiledRule:
     condition: pl.Expr
     reads: list[str]  # columns, for "why"
     names: list[tuple[str, int | None]]  # (field, days) the condition reads
+    columns: list[str]  # every column the condition reads (its kind's too)
 
 
 def compile_rule(rule: Rule, fields, dimension: Dimension | None = None) -> CompiledRule:
@@ -73,6 +74,7 @@ def compile_rule(rule: Rule, fields, dimension: Dimension | None = None) -> Comp
         condition,
         reads,
         names,
+        [*dict.fromkeys([*reads, *(["kind"] if ("kind", None) in names else [])])],
     )
 
 
@@ -384,6 +386,24 @@ def _hand_rows(manual: pl.DataFrame, dimension: Dimension, at: int) -> Assigned:
     )
 
 
+def _evaluate(frame: pl.DataFrame, columns: list[str], exprs: dict[str, pl.Expr]) -> pl.DataFrame:
+    """``exprs`` over ``frame``, row for row. When the columns they read take
+    few distinct combinations (a province, a kind, an order count), they are
+    evaluated once per combination and joined back: string tests on 40
+    provinces instead of a million customers."""
+    plain = all(not isinstance(frame.schema[c], pl.List) for c in columns)
+    if columns and plain:
+        distinct = frame.select(columns).unique()
+        if distinct.height * 5 <= frame.height:
+            judged = distinct.with_columns(**exprs)
+            return (
+                frame.select(columns)
+                .join(judged, on=columns, how="left", nulls_equal=True, maintain_order="left")
+                .select(list(exprs))
+            )
+    return frame.select(**exprs)
+
+
 def _winner(mine: list[CompiledRule]) -> pl.Expr:
     """The position in ``mine`` of the first rule that matches, else null."""
     found = pl.lit(None, pl.Int32)
@@ -404,19 +424,24 @@ def dimension_rows(
     )
     has_hand = frame["customer"].is_in(hand.rows["customer"].implode())
     parts = []
+    read = [*dict.fromkeys(column for c in mine for column in c.columns)]
+    narrow = frame.select("customer", *[*dict.fromkeys(c for r in mine for c in _fired_columns(r))])
     if dimension.multiple:
+        matched = _evaluate(
+            frame, read, {f"m{n}": c.condition.fill_null(False) for n, c in enumerate(mine)}
+        )
         for n, c in enumerate(mine):
-            parts.append(_rule_rows(frame.filter(c.condition.fill_null(False)), c, ids[c.value], n))
+            parts.append(_rule_rows(narrow.filter(matched[f"m{n}"]), c, ids[c.value], n))
         parts.append(hand)
     else:
-        winner = frame.select(_winner(mine)).to_series()
+        winner = _evaluate(frame, read, {"winner": _winner(mine)}).to_series()
         overriding = [n for n, c in enumerate(mine) if c.rule.overrides_manual]
         won_over_hand = winner.is_in(overriding).fill_null(False)
         for n, c in enumerate(mine):
             stands = (winner == n).fill_null(False)
             if not c.rule.overrides_manual:
                 stands = stands & ~has_hand
-            parts.append(_rule_rows(frame.filter(stands), c, ids[c.value], 0))
+            parts.append(_rule_rows(narrow.filter(stands), c, ids[c.value], 0))
         kept = frame.filter(has_hand & ~won_over_hand).select("customer")
         parts.append(Assigned(hand.rows.join(kept, on="customer", how="semi"), hand.reasons))
     return Assigned.concat(parts)
@@ -437,14 +462,15 @@ def assignments(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame)
 def reason_lists(rows: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     """customer and their reasons' ids as JSON text (``[12,40]``), ``ids``
     giving each reason number's stored id."""
-    return (
-        rows.select("customer", "at", ids.gather(rows["reason"]).alias("id"))
-        .group_by("customer")
-        .agg(pl.col("id").sort_by("at").cast(pl.String).str.join(","))
-        .select(
-            "customer", pl.concat_str([pl.lit("["), pl.col("id"), pl.lit("]")]).alias("dimensions")
-        )
-    )
+    # One integer key sorts by customer, then ``at`` (below 2**20): a third of
+    # the time of sorting by two columns, and group_by keeps that order.
+    key = pl.col("customer") * (1 << 20) + pl.col("at").cast(pl.Int64)
+    ordered = rows.select(
+        key.alias("key"), "customer", ids.gather(rows["reason"]).cast(pl.String).alias("id")
+    ).sort("key")
+    listed = ordered.group_by("customer", maintain_order=True).agg(pl.col("id"))
+    text = pl.concat_str([pl.lit("["), pl.col("id").list.join(","), pl.lit("]")])
+    return listed.select("customer", text.alias("dimensions"))
 
 
 def manual_frame(ids=None) -> pl.DataFrame:
