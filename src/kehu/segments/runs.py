@@ -2,6 +2,7 @@
 figures (``CustomerScore``), a snapshot of every scheme's membership and the
 run's figures (sizes, R × F matrix, fitted parameters, timings)."""
 
+import contextlib
 import datetime
 import json
 import time
@@ -119,6 +120,33 @@ def _value_at_risk() -> pl.Expr:
     return pl.when(p_alive > 1e-9).then(clv / p_alive * (1 - p_alive))
 
 
+@contextlib.contextmanager
+def _indexes_built_after(cursor):
+    """Drop the scores' primary key and index for a bulk load into the
+    emptied table and build them after it: 1-2 s less for a million rows.
+    Inside the load's transaction, so readers never see the table without."""
+    table = CustomerScore._meta.db_table
+    cursor.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+        [table],
+    )
+    (primary,) = cursor.fetchone()
+    quoted = connection.ops.quote_name(table)
+    cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(primary)}")
+    indexes = CustomerScore._meta.indexes
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.remove_index(CustomerScore, index)
+    yield
+    cursor.execute(
+        f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(primary)}"
+        f" PRIMARY KEY ({connection.ops.quote_name('customer_id')})"
+    )
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.add_index(CustomerScore, index)
+
+
 def _write_scores(scores: pl.DataFrame) -> None:
     """Replace every customer's figures in one transaction: readers see the old
     run or the new one, never a mix. On PostgreSQL, TRUNCATE (then COPY into an
@@ -133,7 +161,8 @@ def _write_scores(scores: pl.DataFrame) -> None:
             text = scores.write_csv(
                 separator="\t", include_header=False, null_value="\\N", quote_style="never"
             )  # COPY's text format: the columns hold numbers, dates and plain codes
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            copy_sql = f"COPY {table} ({names}) FROM STDIN"
+            with _indexes_built_after(cursor), cursor.cursor.copy(copy_sql) as copy:
                 copy.write(text)
         else:
             # Values ready for SQLite (dates as text, money as numbers), without
@@ -233,7 +262,7 @@ def segment_run(
         step("reading orders")
         # Orders above this id are for the next incremental run.
         max_order_id = Order.objects.aggregate(top=Max("id"))["top"] or 0
-        days = sources.order_days(as_of)
+        days = sources.order_days(as_of, up_to_id=max_order_id)
         live = sources.live_customer_ids()
         config = engine_config()
         step("classifying")

@@ -105,14 +105,19 @@ def _sqlite_days(as_of: datetime.date, only: tuple[str, list]) -> pl.DataFrame:
     return frame.with_columns(day.alias("day"), pl.lit(1, pl.Int64).alias("count"))
 
 
-def order_days(as_of: datetime.date, customer_ids=None) -> pl.DataFrame:
+def order_days(
+    as_of: datetime.date, customer_ids=None, up_to_id: int | None = None
+) -> pl.DataFrame:
     """Customer, local day, net amount (ten-thousandths of the base currency)
     and number of orders, one row per order up to ``as_of``; of ``customer_ids``
-    only, when given (through the orders' customer index)."""
+    only, when given (through the orders' customer index); of the orders up to
+    ``up_to_id``, when given."""
     only: tuple[str, list] = ("", [])
     if customer_ids is not None:
         condition, params = in_values("customer_id", sorted(customer_ids))
         only = (f"AND {condition}", params)
+    if up_to_id is not None:
+        only = (f"{only[0]} AND id <= %s", [*only[1], up_to_id])
     read = _postgres_days if connection.vendor == "postgresql" else _sqlite_days
     frame = read(as_of, only)
     return frame.select(
