@@ -189,6 +189,7 @@ FROM_INTEREST = 0.65  # share of lines from the customer's favourite category
 FOREIGN_SHARE = 0.02  # customers who pay in a foreign currency, when one is configured
 FOREIGN = ("USD", "HKD", "EUR")
 LOOKUP = 1024  # entries of the popularity tables
+CANCEL_REASONS = ["价格太高", "不再需要", "等待时间太长", "买错了", "找到更便宜的"]
 REFUND_REASONS = [
     "质量问题退货",
     "商品破损",
@@ -362,7 +363,7 @@ def rows(stories: history.Stories, context: Context, rng) -> dict[str, list[tupl
                         prices[gross - discount],
                     )
                 )
-            status, refund_rows = paid, []
+            status, refund_rows, cancel_reason = paid, [], ""
             if moment < epoch - 3 * history.DAY:
                 u = rand()
                 if k == last_index and complaint == "product_quality" and u < 0.6:
@@ -376,6 +377,8 @@ def rows(stories: history.Stories, context: Context, rng) -> dict[str, list[tupl
                     ]
                 elif u < 0.02:
                     status = cancelled
+                    # from the ids, not the generator: the rest of the data stays as it was
+                    cancel_reason = CANCEL_REASONS[(cid + k) % len(CANCEL_REASONS)]
                 elif u < 0.035:
                     status = refunded
                     reason = REFUND_REASONS[int(rand() * 5)]
@@ -425,6 +428,7 @@ def rows(stories: history.Stories, context: Context, rng) -> dict[str, list[tupl
                     ordered,
                     currency,
                     status,
+                    cancel_reason,
                     _money(amount),
                     _money(refunded_cents),
                     rate,
@@ -467,6 +471,7 @@ PART = history.Part(
                 "ordered_at",
                 "currency",
                 "status",
+                "cancel_reason",
                 "amount",
                 "refunded_amount",
                 "base_rate",
