@@ -5,6 +5,7 @@ import random
 
 import polars as pl
 import pytest
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,9 +171,15 @@ def test_groups_of_and_and_or_match_plain_python(condition):
     ],
 )
 def test_invalid_conditions_say_where_and_why(condition, path, reason):
-    with pytest.raises(rules.RuleError) as refused:
+    with translation.override("en"), pytest.raises(rules.RuleError) as refused:
         rules.compile_condition(condition, FIELDS)
     assert refused.value.path == path and reason in refused.value.reason
+
+
+def test_the_reasons_are_translated():
+    with translation.override("zh-hans"), pytest.raises(rules.RuleError) as refused:
+        rules.compile_condition({"field": "total_spent", "operator": "gte", "value": "x"}, FIELDS)
+    assert refused.value.reason == "请输入数字"
 
 
 def test_referenced_fields_in_order():
