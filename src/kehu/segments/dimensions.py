@@ -544,6 +544,29 @@ def store_reasons(assigned: Assigned, run) -> pl.DataFrame:
     return reason_lists(assigned.rows, ids)
 
 
+CLASSIFIED_SCHEMA = {
+    "customer": pl.Int64,
+    "rfm_frequency": pl.Int64,
+    "rfm_monetary": pl.Int64,
+    "last_purchase": pl.Date,
+    "rfm_segment": pl.String,
+    "rfm_class": pl.String,
+    "lifecycle_stage": pl.String,
+    "r_score": pl.Int64,
+    "f_score": pl.Int64,
+    "m_score": pl.Int64,
+}
+
+
+def unscored(customers: pl.Series) -> pl.DataFrame:
+    """``customers`` with empty run figures, for rules that read none."""
+    return customers.to_frame("customer").with_columns(
+        pl.lit(None, dtype).alias(name)
+        for name, dtype in CLASSIFIED_SCHEMA.items()
+        if name != "customer"
+    )
+
+
 def stored_classified(ids=None) -> pl.DataFrame:
     """What the rules read from a run, per live customer (of ``ids``), from
     the stored scores: the preview and a single customer's refresh use it.
@@ -561,17 +584,7 @@ def stored_classified(ids=None) -> pl.DataFrame:
         WHERE c.deleted_at IS NULL{where}
     """
     texts = ["rfm_segment", "rfm_class", "lifecycle_stage"]
-    schema = {
-        "customer": pl.Int64,
-        "rfm_frequency": pl.Int64,
-        "rfm_monetary": pl.Int64,
-        "last_purchase": pl.Date,
-        **{t: pl.String for t in texts},
-        "r_score": pl.Int64,
-        "f_score": pl.Int64,
-        "m_score": pl.Int64,
-    }
-    frame = read_frame(sql, params, schema)
+    frame = read_frame(sql, params, CLASSIFIED_SCHEMA)
     return frame.with_columns(
         *[pl.when(pl.col(t) != "").then(pl.col(t)).alias(t) for t in texts],
     )

@@ -30,7 +30,10 @@ class Preview:
 
 
 def _frame(compiled: list[dimensions.CompiledRule], as_of):
-    classified = dimensions.stored_classified()
+    if dimensions.wanted_fields(compiled) & dimensions.FROM_SCORE:
+        classified = dimensions.stored_classified()
+    else:  # the rules read no figure of the run: the live customers will do
+        classified = dimensions.unscored(sources.live_customer_ids())
     needs_days = any(days for c in compiled for _name, days in c.names)
     days = sources.order_days(as_of) if needs_days else None
     return dimensions.evaluation_frame(classified, days, compiled, as_of)
