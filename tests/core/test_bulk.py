@@ -136,3 +136,28 @@ def test_a_value_repeated_down_a_column_is_written_exactly(awkward):
         returning=["name", "color"],
     )
     assert sorted(made) == [(f"{awkward}-{n}", awkward[:7]) for n in range(3)]
+
+
+def test_sqlite_rows_come_back_as_a_frame_with_every_text_intact():
+    import polars as pl
+    from django.db import connection
+
+    from kehu.core.bulk import sqlite_frame
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's CSV path")
+    texts = [*AWKWARD, "it's", "''", None]
+    tags = [Tag.objects.create(name=f"t{n}", color="#000000") for n in range(len(texts))]
+    for tag, text in zip(tags, texts, strict=True):
+        Tag.objects.filter(pk=tag.pk).update(name=text if text is not None else f"t{tag.pk}")
+    frame = sqlite_frame(
+        ["id", "CASE WHEN name LIKE 't%%' AND length(name) < 5 THEN NULL ELSE name END", "1.5"],
+        "FROM customers_tag WHERE id IN (SELECT value FROM json_each(%s))",
+        [json.dumps([t.pk for t in tags])],
+        {"id": pl.Int64, "name": pl.String, "half": pl.Float64},
+    ).sort("id")
+    got = dict(zip(frame["id"].to_list(), frame["name"].to_list(), strict=True))
+    for tag, text in zip(tags, texts, strict=True):
+        # An empty text and NULL both come back empty: rules treat them alike.
+        assert got[tag.pk] in ((text,) if text else ("", None)), (text, got[tag.pk])
+    assert frame["half"].to_list() == [1.5] * len(texts)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from kehu.core.bulk import in_values
+from kehu.core.bulk import in_values, sqlite_frame
 from kehu.core.models import AppliesTo, CustomFieldDefinition, FieldType
 from kehu.customers.models import Customer, CustomerTag
 from kehu.service import queries as service_queries
@@ -104,7 +104,6 @@ def _only(column: str, ids) -> tuple[str, list]:
 
 
 NUMBER_COLUMNS = {"employees", "annual_revenue", "owner_id", "team_id"}
-FETCH_ROWS = 250_000
 
 
 def _customer_columns(names: set[str], custom: set[str], ids=None) -> pl.DataFrame:
@@ -138,10 +137,8 @@ def _customer_columns(names: set[str], custom: set[str], ids=None) -> pl.DataFra
         )
         schema["created_at"] = pl.Int64
     where, params = _only("id", ids)
-    sql = (
-        f"SELECT {', '.join(select)} FROM {Customer._meta.db_table} WHERE deleted_at IS NULL{where}"
-    )
-    frame = read_frame(sql, params, schema)
+    rest = f"FROM {Customer._meta.db_table} WHERE deleted_at IS NULL{where}"
+    frame = read_frame(select, rest, params, schema)
     if created:
         moment = pl.from_epoch(pl.col("created_at"), time_unit="s").dt.replace_time_zone("UTC")
         frame = frame.with_columns(
@@ -150,26 +147,21 @@ def _customer_columns(names: set[str], custom: set[str], ids=None) -> pl.DataFra
     return frame
 
 
-def read_frame(sql: str, params: list, schema: dict) -> pl.DataFrame:
-    """The rows of ``sql`` as a frame of ``schema``: by COPY as CSV on
-    PostgreSQL (a third of the time of fetching a million rows), in chunks on
-    SQLite."""
-    if connection.vendor == "postgresql":
-        buffer = io.BytesIO()
-        copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
-            for chunk in copy:
-                buffer.write(chunk)
-        if not buffer.tell():
-            return pl.DataFrame(schema=schema)
-        buffer.seek(0)
-        return pl.read_csv(buffer, has_header=False, schema=schema)
-    frames = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+def read_frame(select: list[str], rest: str, params: list, schema: dict) -> pl.DataFrame:
+    """``SELECT <select> <rest>`` as a frame of ``schema``, without a Python
+    tuple per row: by COPY as CSV on PostgreSQL (a third of the time of
+    fetching a million rows), as one CSV text that SQLite writes on SQLite."""
+    if connection.vendor != "postgresql":
+        return sqlite_frame(select, rest, params, schema)
+    buffer = io.BytesIO()
+    copy_sql = f"COPY (SELECT {', '.join(select)} {rest}) TO STDOUT WITH (FORMAT csv)"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    if not buffer.tell():
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    return pl.read_csv(buffer, has_header=False, schema=schema)
 
 
 def _sql_text(value: str) -> str:
@@ -576,15 +568,25 @@ def stored_classified(ids=None) -> pl.DataFrame:
     else:
         money = "CAST(round(s.rfm_monetary * 10000) AS INTEGER)"
     where, params = _only("c.id", ids)
-    sql = f"""
-        SELECT c.id, s.rfm_frequency, {money}, s.last_purchase,
-               s.rfm_segment, s.rfm_class, s.lifecycle_stage, s.r_score, s.f_score, s.m_score
+    select = [
+        "c.id",
+        "s.rfm_frequency",
+        money,
+        "s.last_purchase",
+        "s.rfm_segment",
+        "s.rfm_class",
+        "s.lifecycle_stage",
+        "s.r_score",
+        "s.f_score",
+        "s.m_score",
+    ]
+    rest = f"""
         FROM {Customer._meta.db_table} c
         LEFT JOIN {CustomerScore._meta.db_table} s ON s.customer_id = c.id
         WHERE c.deleted_at IS NULL{where}
     """
     texts = ["rfm_segment", "rfm_class", "lifecycle_stage"]
-    frame = read_frame(sql, params, CLASSIFIED_SCHEMA)
+    frame = read_frame(select, rest, params, CLASSIFIED_SCHEMA)
     return frame.with_columns(
         *[pl.when(pl.col(t) != "").then(pl.col(t)).alias(t) for t in texts],
     )
