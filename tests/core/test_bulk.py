@@ -161,3 +161,21 @@ def test_sqlite_rows_come_back_as_a_frame_with_every_text_intact():
         # An empty text and NULL both come back empty: rules treat them alike.
         assert got[tag.pk] in ((text,) if text else ("", None)), (text, got[tag.pk])
     assert frame["half"].to_list() == [1.5] * len(texts)
+
+
+def test_sqlite_numbers_come_back_as_written():
+    import polars as pl
+    from django.db import connection
+
+    from kehu.core.bulk import sqlite_frame
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's CSV path")
+    frame = sqlite_frame(
+        ["value", "value * -3", "CAST(value AS REAL) / 4"],
+        "FROM json_each(%s)",
+        [json.dumps([0, 1, 2**40, -7])],
+        {"n": pl.Int64, "m": pl.Int64, "q": pl.Float64},
+        numbers_only=True,
+    ).sort("n")
+    assert frame.rows() == [(-7, 21, -1.75), (0, 0, 0.0), (1, -3, 0.25), (2**40, -3 * 2**40, 2**38)]

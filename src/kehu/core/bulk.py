@@ -222,18 +222,26 @@ def insert_returning(
         return cursor.fetchall()
 
 
-def sqlite_frame(expressions: list[str], rest: str, params: list, schema: dict):
+def sqlite_frame(
+    expressions: list[str], rest: str, params: list, schema: dict, *, numbers_only=False
+):
     """``SELECT <expressions> <rest>`` on SQLite as a Polars frame of
     ``schema``: SQLite writes the rows as one CSV text (``quote()`` makes each
     value a literal: text in single quotes, doubled inside; NULL as an empty
-    field) and Polars parses it, instead of Python building a tuple per row
-    (4M orders: 5.7 s instead of 9.1)."""
+    field) and Polars parses it, instead of Python building a tuple per row.
+    ``numbers_only``: every expression is a number that is never NULL (a NULL
+    would drop its row), written as it is: 4M orders in 4.9 s instead of 9.1."""
     import io
 
     import polars as pl
 
-    # quote(NULL) is the bare word NULL; a text 'NULL' is quoted: only the former empties
-    fields = " || ',' || ".join(f"coalesce(nullif(quote({e}), 'NULL'), '')" for e in expressions)
+    if numbers_only:
+        fields = " || ',' || ".join(f"({e})" for e in expressions)
+    else:
+        # quote(NULL) is the bare word NULL; a text 'NULL' is quoted: only the former empties
+        fields = " || ',' || ".join(
+            f"coalesce(nullif(quote({e}), 'NULL'), '')" for e in expressions
+        )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT group_concat({fields}, char(10)) {rest}", params)
         (text,) = cursor.fetchone()

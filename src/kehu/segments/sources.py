@@ -95,8 +95,8 @@ def _sqlite_days(as_of: datetime.date, only: tuple[str, list]) -> pl.DataFrame:
     end = connection.ops.adapt_datetimefield_value(_day_end_utc(as_of))
     params = [OrderStatus.CANCELLED.value, end, *only[1]]
     schema = {"customer": pl.Int64, "day": day_type, "amount": pl.Int64}
-    if offset is not None:  # three integers: SQLite writes them as CSV
-        frame = sqlite_frame(columns, rest, params, schema)
+    if offset is not None:  # three integers, never NULL: SQLite writes them as CSV
+        frame = sqlite_frame(columns, rest, params, schema, numbers_only=True)
     else:
         frames = []
         with connection.cursor() as cursor:
