@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts import roles
 from kehu.core.changelog import Actor, diff, log_change, snapshot
 from kehu.core.models import AppliesTo, ChangeAction
+from kehu.core.records import settings_update
 from kehu.customers import queries as customer_queries
 from kehu.customers.models import Customer, Tag
 from kehu.customers.services import clean_tag_input
@@ -330,15 +331,7 @@ def rule_save(*, actor: Actor, data: dict, rule: Rule | None = None) -> Rule:
             rule = Rule.objects.create(**cleaned)
             log_change(rule, ChangeAction.CREATE, actor, diff({}, snapshot(rule, RULE_FIELDS)))
             return rule
-        current = Rule.objects.select_for_update().get(pk=rule.pk)
-        before = snapshot(current, RULE_FIELDS)
-        for name, value in cleaned.items():
-            setattr(current, name, value)
-        changes = diff(before, snapshot(current, RULE_FIELDS))
-        if changes:
-            current.save()
-            log_change(current, ChangeAction.UPDATE, actor, changes)
-        return current
+        return settings_update(actor, rule, cleaned, RULE_FIELDS)
 
 
 def rule_delete(*, actor: Actor, rule: Rule) -> None:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts import roles
 from kehu.core.models import AppliesTo
-from kehu.core.views import ui_actor
+from kehu.core.views import posted_rows, ui_actor
 from kehu.customers import queries as customer_queries
 
 from . import dimension_services, dimensions, labels, queries, rules
@@ -60,15 +60,6 @@ def dimension_list(request):
     )
 
 
-def _posted_values(post) -> list[dict]:
-    keys, names = post.getlist("value_key"), post.getlist("value_name")
-    return [
-        {"key": key.strip(), "name": name.strip()}
-        for key, name in zip(keys, names, strict=False)
-        if key.strip() or name.strip()
-    ]
-
-
 @login_required
 def dimension_edit(request, pk: int | None = None):
     _require_reader(request)
@@ -85,7 +76,7 @@ def dimension_edit(request, pk: int | None = None):
             "multiple": "multiple" in request.POST,
             "active": "active" in request.POST,
             "position": request.POST.get("position", "0") or "0",
-            "values": _posted_values(request.POST),
+            "values": posted_rows(request.POST, {"key": "value_key", "name": "value_name"}),
         }
         try:
             saved = dimension_services.dimension_save(

@@ -226,12 +226,7 @@ def evaluation_frame(
         (pl.col("rfm_monetary") / 10_000).alias("total_spent"),
         (pl.col("rfm_monetary") / 10_000 / pl.col("rfm_frequency")).alias("average_spent"),
         (pl.lit(as_of) - pl.col("last_purchase")).dt.total_days().alias("days_since_last_purchase"),
-        "rfm_segment",
-        "rfm_class",
-        "lifecycle_stage",
-        "r_score",
-        "f_score",
-        "m_score",
+        *SCORE_CODES,
     )
     frame = frame.join(metrics, on="customer", how="left")
     custom = {n.removeprefix("cf.") for n in wanted if n.startswith("cf.")}
@@ -270,17 +265,13 @@ def evaluation_frame(
 
 # Columns the score row holds as well: "why" does not repeat them per customer,
 # the customer page reads them from the score (as of the same run).
+SCORE_CODES = ["rfm_segment", "rfm_class", "lifecycle_stage", "r_score", "f_score", "m_score"]
 FROM_SCORE = {
     "order_count",
     "total_spent",
     "average_spent",
     "days_since_last_purchase",
-    "rfm_segment",
-    "rfm_class",
-    "lifecycle_stage",
-    "r_score",
-    "f_score",
-    "m_score",
+    *SCORE_CODES,
 }
 
 

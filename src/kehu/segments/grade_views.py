@@ -10,22 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts import roles
-from kehu.core.views import ui_actor
+from kehu.core.views import posted_rows, ui_actor
 
 from . import queries, services
 from .models import GradeMethod, GradeScheme
 
 EMPTY_GRADE_ROWS = 2
 WEIGHTS = services.WEIGHTS
-
-
-def _posted_grades(post) -> list[dict]:
-    labels, values = post.getlist("grade_label"), post.getlist("grade_value")
-    return [
-        {"label": label.strip(), "value": value.strip()}
-        for label, value in zip(labels, values, strict=False)
-        if label.strip() or value.strip()
-    ]
 
 
 @login_required
@@ -42,7 +33,7 @@ def grade_scheme_edit(request, pk: int | None = None):
             "name": request.POST.get("name", ""),
             "method": request.POST.get("method", GradeMethod.QUANTILES),
             **{w: request.POST.get(w, "0") or "0" for w in WEIGHTS},
-            "grades": _posted_grades(request.POST),
+            "grades": posted_rows(request.POST, {"label": "grade_label", "value": "grade_value"}),
             "active": "active" in request.POST,
             "position": request.POST.get("position", "0") or "0",
         }

@@ -1,7 +1,7 @@
 """Reads of the segments app: scores follow their customers' visibility; runs
 and their figures (the whole base in aggregate) are for the roles that analyse."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from kehu.accounts import roles
@@ -71,54 +71,44 @@ def _churned(user) -> QuerySet:
     return scores_visible_to(user).filter(lifecycle_stage="churned")
 
 
+def _churned_by_latest(user, records, field: str) -> list[tuple[object, int]]:
+    """Churned customers by ``field`` of their latest of ``records`` (ordered
+    newest first; None: none), most first."""
+    latest = Subquery(records.filter(customer_id=OuterRef("customer_id")).values(field)[:1])
+    rows = (
+        _churned(user)
+        .annotate(latest=latest)
+        .values("latest")
+        .annotate(customers=Count("pk"))
+        .order_by("-customers", "latest")
+    )
+    return [(r["latest"], r["customers"]) for r in rows]
+
+
 def churn_by_cause(user) -> list[tuple[str | None, int]]:
     """Churned customers by the cause of their latest complaint (None: churned
     without a complaint), most first."""
-    from django.db.models import OuterRef, Subquery
+    from kehu.service.models import Ticket, TicketCause, TicketType
 
-    from kehu.service.models import Ticket, TicketType
-
-    latest_cause = Subquery(
-        Ticket.objects.filter(customer_id=OuterRef("customer_id"), type=TicketType.COMPLAINT)
-        .order_by("-opened_at", "-id")
-        .values("cause_id")[:1]
-    )
-    rows = (
-        _churned(user)
-        .annotate(cause=latest_cause)
-        .values("cause")
-        .annotate(customers=Count("pk"))
-        .order_by("-customers")
-    )
-    from kehu.service.models import TicketCause
-
+    complaints = Ticket.objects.filter(type=TicketType.COMPLAINT).order_by("-opened_at", "-id")
     names = {c.pk: c.display_label for c in TicketCause.objects.all()}
-    return [(names.get(r["cause"]) if r["cause"] else None, r["customers"]) for r in rows]
+    return [
+        (names.get(cause) if cause else None, n)
+        for cause, n in _churned_by_latest(user, complaints, "cause_id")
+    ]
 
 
 def churn_by_cancel_reason(user) -> list[tuple[str | None, int]]:
     """Churned customers by the reason of their latest cancelled order that
     gave one (None: no such order), most first."""
-    from django.db.models import OuterRef, Subquery
-
     from kehu.sales.models import Order, OrderStatus
 
-    latest_reason = Subquery(
-        Order.objects.filter(
-            customer_id=OuterRef("customer_id"), status=OrderStatus.CANCELLED, deleted_at=None
-        )
+    cancelled = (
+        Order.objects.filter(status=OrderStatus.CANCELLED, deleted_at=None)
         .exclude(cancel_reason="")
         .order_by("-ordered_at", "-id")
-        .values("cancel_reason")[:1]
     )
-    rows = (
-        _churned(user)
-        .annotate(reason=latest_reason)
-        .values("reason")
-        .annotate(customers=Count("pk"))
-        .order_by("-customers", "reason")
-    )
-    return [(r["reason"], r["customers"]) for r in rows]
+    return _churned_by_latest(user, cancelled, "cancel_reason")
 
 
 def churn_by(user, field: str) -> list[tuple[object, int]]:
