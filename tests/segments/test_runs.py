@@ -579,3 +579,16 @@ def test_churned_customers_by_cancellation_reason(history, people, client):
     others = len(churned) - 2
     assert f'no cancellation with a reason</span></td><td class="num">{others}</td>' in section
     assert "缺货" not in section
+
+
+def test_a_run_leaves_the_scores_primary_key_and_index_in_place(history):
+    from django.db import connection
+
+    runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, CustomerScore._meta.db_table)
+    assert any(c["primary_key"] and c["columns"] == ["customer_id"] for c in found.values())
+    assert found["score_value_at_risk"]["index"]
+    assert found["score_value_at_risk"]["columns"] == ["value_at_risk", "customer_id"]

@@ -133,18 +133,27 @@ def _indexes_built_after(cursor):
     (primary,) = cursor.fetchone()
     quoted = connection.ops.quote_name(table)
     cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(primary)}")
-    indexes = CustomerScore._meta.indexes
-    with connection.schema_editor(atomic=False) as editor:
-        for index in indexes:
-            editor.remove_index(CustomerScore, index)
-    yield
+    with _secondary_indexes_built_after(cursor):
+        yield
     cursor.execute(
         f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(primary)}"
         f" PRIMARY KEY ({connection.ops.quote_name('customer_id')})"
     )
-    with connection.schema_editor(atomic=False) as editor:
-        for index in indexes:
-            editor.add_index(CustomerScore, index)
+
+
+@contextlib.contextmanager
+def _secondary_indexes_built_after(cursor):
+    """The scores' indexes dropped for a bulk load and built after it, not row
+    by row, inside the load's transaction. (SQL from the schema editor without
+    entering it: SQLite's refuses to open inside a transaction.)"""
+    editor = connection.schema_editor()
+    editor.deferred_sql = []  # what entering it would set up
+    indexes = CustomerScore._meta.indexes
+    for index in indexes:
+        cursor.execute(str(index.remove_sql(CustomerScore, editor)))
+    yield
+    for index in indexes:
+        cursor.execute(str(index.create_sql(CustomerScore, editor)))
 
 
 def _write_scores(scores: pl.DataFrame) -> None:
@@ -166,11 +175,17 @@ def _write_scores(scores: pl.DataFrame) -> None:
                 copy.write(text)
         else:
             # Values ready for SQLite (dates as text, money as numbers), without
-            # insert_rows' per-value adapters: 3 s instead of 6 for 1M rows.
-            ready = scores.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"))
+            # insert_rows' per-value adapters: 3 s instead of 6 for 1M rows. In
+            # key order, the rows append to the table's B-tree instead of
+            # splitting pages all over it.
+            ready = scores.sort("customer_id").with_columns(
+                pl.col(pl.Date).dt.to_string("%Y-%m-%d")
+            )
             names = ", ".join(connection.ops.quote_name(c) for c in SCORE_COLUMNS)
             marks = ", ".join(["%s"] * len(SCORE_COLUMNS))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", ready.iter_rows())
+            insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+            with _secondary_indexes_built_after(cursor):
+                cursor.executemany(insert, ready.iter_rows())
 
 
 def _snapshot(
