@@ -47,6 +47,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from kehu.accounts.models import Role, Team, User
+from kehu.core.forking import single_threaded
 from kehu.core.models import AppliesTo, CustomFieldDefinition, FieldType
 from kehu.core.normalize import id_check_char, uscc_check_char
 from kehu.core.pinyin import (
@@ -887,7 +888,7 @@ def load(
     _history_bases = history.IdBases(
         context, len(jobs), [_next_id(t.model) for t in history.numbered_tables(parts)]
     )
-    workers = min(os.cpu_count() or 1, 4) if len(jobs) > 2 else 0
+    workers = min(os.cpu_count() or 1, 4) if len(jobs) > 2 and single_threaded() else 0
     pool = context.Pool(workers) if workers else None
     try:
         with writer.session(big), _without_gc():

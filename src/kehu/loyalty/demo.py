@@ -45,6 +45,7 @@ from django.core.management.color import no_style
 from django.db import connection
 from django.utils.translation import gettext_noop
 
+from kehu.core.forking import single_threaded
 from kehu.customers import demo_history as history
 from kehu.customers.models import Customer
 
@@ -120,8 +121,8 @@ def _replayed(replay: Replay, blocks):
     rows are the same either way."""
     blocks = iter(blocks)
     ahead = list(itertools.islice(blocks, 3))
-    if len(ahead) < 3:
-        for block in ahead:
+    if len(ahead) < 3 or not single_threaded():
+        for block in itertools.chain(ahead, blocks):
             yield replay.block(*block)
         return
     context = multiprocessing.get_context("fork")
