@@ -211,8 +211,10 @@ def test_same_seed_same_points():
 
 
 def test_a_replaying_process_writes_the_same_points(monkeypatch):
-    """Small blocks, so that a forked process replays them while the loader writes."""
+    """Small blocks, so that a forked process replays them while the loader writes
+    (forked even when the suite runs other threads)."""
     results = []
+    monkeypatch.setattr(loyalty_demo, "single_threaded", lambda: True)
     monkeypatch.setattr(loyalty_demo, "BLOCK", 40)
     original = loyalty_demo._result
     monkeypatch.setattr(loyalty_demo, "_result", lambda *args: results.append(1) or original(*args))
@@ -225,7 +227,33 @@ def test_a_replaying_process_writes_the_same_points(monkeypatch):
     assert ledger_rows() == first
 
 
+def test_loads_beside_another_thread_generate_in_process(monkeypatch):
+    """A forked child could wait forever on a lock another thread held: with a
+    second thread running, nothing forks, and the rows are the same."""
+    import threading
+
+    forked = []  # results that came back from a forked process
+    original = loyalty_demo._result
+    monkeypatch.setattr(loyalty_demo, "_result", lambda *args: forked.append(1) or original(*args))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        monkeypatch.setattr(loyalty_demo, "BLOCK", 40)
+        demo.load(300, seed=36)
+    finally:
+        stop.set()
+        other.join()
+    assert forked == []
+    rows = ledger_rows()
+    clear_demo()
+    monkeypatch.setattr(loyalty_demo, "BLOCK", 10_000)
+    demo.load(300, seed=36)
+    assert ledger_rows() == rows
+
+
 def test_a_failing_replay_rolls_the_whole_load_back(monkeypatch):
+    monkeypatch.setattr(loyalty_demo, "single_threaded", lambda: True)
     monkeypatch.setattr(loyalty_demo, "BLOCK", 40)
 
     def broken(self, *args):
