@@ -175,12 +175,9 @@ def _write_scores(scores: pl.DataFrame) -> None:
                 copy.write(text)
         else:
             # Values ready for SQLite (dates as text, money as numbers), without
-            # insert_rows' per-value adapters: 3 s instead of 6 for 1M rows. In
-            # key order, the rows append to the table's B-tree instead of
-            # splitting pages all over it.
-            ready = scores.sort("customer_id").with_columns(
-                pl.col(pl.Date).dt.to_string("%Y-%m-%d")
-            )
+            # insert_rows' per-value adapters: 3 s instead of 6 for 1M rows.
+            # (Sorting them by key first gained nothing and cost 130 MB.)
+            ready = scores.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"))
             names = ", ".join(connection.ops.quote_name(c) for c in SCORE_COLUMNS)
             marks = ", ".join(["%s"] * len(SCORE_COLUMNS))
             insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
