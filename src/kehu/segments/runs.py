@@ -37,9 +37,8 @@ SCHEMES: dict[str, list[str]] = {
     "rfm_class": list(CLASS_GRID.values()),
     "lifecycle_stage": LIFECYCLE_STAGES,
 }
-SCORE_COLUMNS = [
-    "customer_id",
-    "run_id",
+# A customer's figures from their orders: what an incremental run updates too.
+FIGURE_COLUMNS = [
     "as_of",
     "rfm_recency_days",
     "rfm_frequency",
@@ -55,15 +54,6 @@ SCORE_COLUMNS = [
     "purchase_days",
     "active_within_days",
     "churned_after_days",
-    "p_alive",
-    "expected_purchases_30",
-    "expected_purchases_90",
-    "expected_purchases_365",
-    "expected_spend",
-    "clv",
-    "value_at_risk",
-    "grades",
-    "dimensions",
 ]
 PREDICTION_COLUMNS = [
     "p_alive",
@@ -72,6 +62,15 @@ PREDICTION_COLUMNS = [
     "expected_purchases_365",
     "expected_spend",
     "clv",
+]
+SCORE_COLUMNS = [
+    "customer_id",
+    "run_id",
+    *FIGURE_COLUMNS,
+    *PREDICTION_COLUMNS,
+    "value_at_risk",
+    "grades",
+    "dimensions",
 ]
 
 Progress = Callable[[str], None]
@@ -363,23 +362,7 @@ def migration(scheme: str, earlier: SegmentRun, later: SegmentRun) -> pl.DataFra
     )
 
 
-INCREMENTAL_COLUMNS = [
-    "as_of",
-    "rfm_recency_days",
-    "rfm_frequency",
-    "rfm_monetary",
-    "r_score",
-    "f_score",
-    "m_score",
-    "rfm_segment",
-    "rfm_class",
-    "lifecycle_stage",
-    "first_purchase",
-    "last_purchase",
-    "purchase_days",
-    "active_within_days",
-    "churned_after_days",
-]
+INCREMENTAL_COLUMNS = FIGURE_COLUMNS
 
 
 def full_runs():

@@ -9,6 +9,7 @@ from ..models import (
     Rule,
     SegmentRun,
 )
+from ..runs import FIGURE_COLUMNS, PREDICTION_COLUMNS
 
 
 class ScoreSerializer(serializers.ModelSerializer):
@@ -19,27 +20,8 @@ class ScoreSerializer(serializers.ModelSerializer):
         fields = [
             "customer",
             "customer_name",
-            "as_of",
-            "rfm_recency_days",
-            "rfm_frequency",
-            "rfm_monetary",
-            "r_score",
-            "f_score",
-            "m_score",
-            "rfm_segment",
-            "rfm_class",
-            "lifecycle_stage",
-            "first_purchase",
-            "last_purchase",
-            "purchase_days",
-            "active_within_days",
-            "churned_after_days",
-            "p_alive",
-            "expected_purchases_30",
-            "expected_purchases_90",
-            "expected_purchases_365",
-            "expected_spend",
-            "clv",
+            *FIGURE_COLUMNS,
+            *PREDICTION_COLUMNS,
             "run",
         ]
 
