@@ -18,7 +18,14 @@ from kehu.sales import services as sales
 from kehu.sales.models import Order
 from kehu.segments import runs
 from kehu.segments.engine import EngineConfig
-from kehu.segments.models import CustomerScore, RunTrigger, SegmentSnapshot
+from kehu.segments.models import (
+    AssignmentReason,
+    CustomerScore,
+    Dimension,
+    DimensionValue,
+    RunTrigger,
+    SegmentSnapshot,
+)
 from kehu.segments.queries import previous_run
 from kehu.segments.settings_store import engine_config
 
@@ -128,9 +135,34 @@ def test_run_scores_every_live_customer_from_their_orders(history):
     sizes = run.stats["sizes"]["rfm_segment"]
     assert sum(sizes.values()) == len(expected)
     snapshots = SegmentSnapshot.objects.filter(run=run)
-    assert {s.scheme for s in snapshots} == {*runs.SCHEMES, "grade:value"}
+    active = Dimension.objects.filter(active=True).values_list("key", flat=True)
+    assert {s.scheme for s in snapshots} == {
+        *runs.SCHEMES,
+        "grade:value",
+        *(f"dimension:{key}" for key in active),
+    }
+    value_keys = dict(DimensionValue.objects.values_list("pk", "key"))
+    reason_values = dict(AssignmentReason.objects.values_list("pk", "value_id"))
+    held_any = False
     for snapshot in snapshots:
         members = runs.load_snapshot(snapshot)
+        if snapshot.scheme.startswith("dimension:"):
+            mine = set(
+                DimensionValue.objects.filter(
+                    dimension__key=snapshot.scheme.removeprefix("dimension:")
+                ).values_list("pk", flat=True)
+            )
+            listed = set()
+            for pk, values, reasons in CustomerScore.objects.values_list(
+                "customer_id", "dimension_values", "dimensions"
+            ):
+                held = {int(v) for v in values.strip(",").split(",") if v}
+                # The values listed are the values of the reasons listed.
+                assert held == {reason_values[r] for r in reasons}, pk
+                listed |= {(pk, value_keys[v]) for v in held & mine}
+            assert set(members.rows()) == listed
+            held_any = held_any or bool(listed)
+            continue
         if snapshot.scheme.startswith("grade:"):
             key = snapshot.scheme.removeprefix("grade:")
             stored = {
@@ -145,6 +177,7 @@ def test_run_scores_every_live_customer_from_their_orders(history):
                 )
             )
         assert dict(members.rows()) == stored
+    assert held_any  # the shipped rules gave values
 
 
 def test_migration_between_runs_counts_who_moved(history):
@@ -178,7 +211,14 @@ def test_command_runs_and_lists_history(history):
     )
     summary = json.loads(out.getvalue())
     assert summary["status"] == "done" and summary["customers"] == len(history)
-    assert set(summary["sizes"]) == {"rfm_segment", "rfm_class", "lifecycle_stage", "grade:value"}
+    dimensions = {f"dimension:{k}" for k in Dimension.objects.values_list("key", flat=True)}
+    assert set(summary["sizes"]) == {
+        "rfm_segment",
+        "rfm_class",
+        "lifecycle_stage",
+        "grade:value",
+        *dimensions,
+    }
     listed = StringIO()
     call_command("segment", "history", "--json", stdout=listed)
     assert [r["id"] for r in json.loads(listed.getvalue())] == [summary["id"]]

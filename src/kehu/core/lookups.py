@@ -58,3 +58,18 @@ class InArray(Lookup):
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s)", [*lhs_params, pg_array(values)]
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]
+
+
+@Field.register_lookup
+class HasText(Lookup):
+    """``field__has_text="..."``: the column holds this exact text, case and all.
+    ``contains`` is a LIKE, which SQLite matches without regard to case and
+    which reads ``%`` and ``_`` in the text as wildcards unless escaped."""
+
+    lookup_name = "has_text"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        finds = "strpos" if connection.vendor == "postgresql" else "instr"
+        return f"{finds}({lhs}, %s) > 0", [*lhs_params, str(self.rhs)]

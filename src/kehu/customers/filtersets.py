@@ -1,5 +1,6 @@
 """Customer filters, shared by the list page, the API and exports."""
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import django_filters as filters
@@ -64,6 +65,18 @@ ORDERING_FIELDS = {
     "annual_revenue": ("annual_revenue", "id"),
 }
 DEFAULT_ORDERING = "-updated_at"
+
+
+# Filters that other apps add to the customer list, its API and its export (the
+# segments app: segment, class, stage, grades, dimension values). Each returns
+# {name: Filter} and is called per filter set, its choices being data. A filter
+# reaches its filter set as ``self.parent`` (plan, ``known_few``).
+EXTRA_FILTERS: list[Callable[[], dict]] = []
+
+
+def register_filters(provider: Callable[[], dict]) -> None:
+    if provider not in EXTRA_FILTERS:
+        EXTRA_FILTERS.append(provider)
 
 
 class ListPlan(NamedTuple):
@@ -241,6 +254,10 @@ class CustomerFilterSet(filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.custom_definitions = list(CustomFieldDefinition.objects.all())
         self.filters.update(custom_field_filters(self.custom_definitions))
+        for provider in EXTRA_FILTERS:
+            for name, extra in provider().items():
+                extra.parent = self
+                self.filters[name] = extra
         # How lookups are written (see ``plan_list``): "indexed" lets the database
         # reach matches through indexes; "walk" keeps the indexes of broad and keyed
         # filters out of SQLite's reach, so that it walks the page's sort order.

@@ -129,9 +129,13 @@ def active_filters(filterset, params) -> list[dict]:
             remaining.setlist(name, [v for v in params.getlist(name) if v != value])
             remaining.pop("page", None)
             label = filterset.filters[name].label or name
-            shown = formatter.format(
-                name, int(value) if value.isdigit() and name in ("owner", "team") else value
-            )
+            choices = filterset.filters[name].extra.get("choices")
+            if isinstance(choices, list):  # choices that are data (segments, dimensions)
+                shown = str(dict(choices).get(value, value))
+            else:
+                shown = formatter.format(
+                    name, int(value) if value.isdigit() and name in ("owner", "team") else value
+                )
             chips.append(
                 {
                     "name": name,

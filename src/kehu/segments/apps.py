@@ -39,9 +39,11 @@ class SegmentsConfig(AppConfig):
             )
         )
 
-        from kehu.customers import panels
+        from kehu.customers import filtersets, panels
 
-        from . import views
+        from . import list_filters, views
+
+        filtersets.register_filters(list_filters.score_filters)
 
         panels.register(
             panels.Panel(

@@ -19,7 +19,14 @@ from kehu.service import queries as service_queries
 from kehu.service.models import SurveyResponse
 
 from . import rules, sources
-from .models import AssignmentReason, CustomerScore, Dimension, ManualAssignment, Rule
+from .models import (
+    AssignmentReason,
+    CustomerScore,
+    Dimension,
+    ManualAssignment,
+    RescoredCustomer,
+    Rule,
+)
 
 CUSTOMER_COLUMNS = {
     "kind": "kind",
@@ -443,17 +450,27 @@ def assignments(frame: pl.DataFrame, compiled, dimensions, manual: pl.DataFrame)
 
 
 def reason_lists(rows: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
-    """customer and their reasons' ids as JSON text (``[12,40]``), ``ids``
-    giving each reason number's stored id."""
+    """customer, their reasons' ids as JSON text (``[12,40]``), ``ids``
+    giving each reason number's stored id, and their values' ids between
+    commas (``,7,31,``, see ``CustomerScore.dimension_values``)."""
     # One integer key sorts by customer, then ``at`` (below 2**20): a third of
     # the time of sorting by two columns, and group_by keeps that order.
     key = pl.col("customer") * (1 << 20) + pl.col("at").cast(pl.Int64)
     ordered = rows.select(
-        key.alias("key"), "customer", ids.gather(rows["reason"]).cast(pl.String).alias("id")
+        key.alias("key"),
+        "customer",
+        ids.gather(rows["reason"]).cast(pl.String).alias("id"),
+        pl.col("value").cast(pl.String),
     ).sort("key")
-    listed = ordered.group_by("customer", maintain_order=True).agg(pl.col("id"))
+    listed = ordered.group_by("customer", maintain_order=True).agg("id", "value")
     text = pl.concat_str([pl.lit("["), pl.col("id").list.join(","), pl.lit("]")])
-    return listed.select("customer", text.alias("dimensions"))
+    # A value two rules give is listed once.
+    values = pl.col("value").list.unique(maintain_order=True).list.join(",")
+    return listed.select(
+        "customer",
+        text.alias("dimensions"),
+        pl.concat_str([pl.lit(","), values, pl.lit(",")]).alias("dimension_values"),
+    )
 
 
 def manual_frame(ids=None) -> pl.DataFrame:
@@ -490,6 +507,7 @@ def tag_matches(frame: pl.DataFrame, compiled: list[CompiledRule]) -> pl.DataFra
 class Applied:
     assigned: Assigned  # who gets which dimension value and why
     tags: pl.DataFrame  # customer, tag, rule: the tags the rules give
+    dimensions: list[Dimension]  # the active ones, with their values
 
 
 def apply(
@@ -501,7 +519,9 @@ def apply(
     compiled, dimensions = compile_active(fields)
     frame = evaluation_frame(classified, days, compiled, as_of, ids)
     return Applied(
-        assignments(frame, compiled, dimensions, manual_frame(ids)), tag_matches(frame, compiled)
+        assignments(frame, compiled, dimensions, manual_frame(ids)),
+        tag_matches(frame, compiled),
+        dimensions,
     )
 
 
@@ -511,7 +531,9 @@ def store_reasons(assigned: Assigned, run) -> pl.DataFrame:
     from kehu.core.bulk import insert_returning
 
     if assigned.reasons.is_empty():
-        return pl.DataFrame(schema={"customer": pl.Int64, "dimensions": pl.String})
+        return pl.DataFrame(
+            schema={"customer": pl.Int64, "dimensions": pl.String, "dimension_values": pl.String}
+        )
     reasons = assigned.reasons.sort("reason")
     returned = insert_returning(
         AssignmentReason,
@@ -595,11 +617,16 @@ def refresh(ids: list[int]) -> None:
     applied = apply(classified, sources.order_days(as_of, scored), as_of, ids=scored)
     for run_id in set(scores.values()):
         mine = [pk for pk, run in scores.items() if run == run_id]
-        listed = dict(store_reasons(applied.assigned, SegmentRunRef(run_id)).rows())
+        stored = store_reasons(applied.assigned, SegmentRunRef(run_id))
+        listed = {c: (reasons, values) for c, reasons, values in stored.rows()}
         for customer_id in mine:
+            reasons, values = listed.get(customer_id, ("[]", ""))
             CustomerScore.objects.filter(pk=customer_id).update(
-                dimensions=json.loads(listed.get(customer_id, "[]"))
+                dimensions=json.loads(reasons), dimension_values=values
             )
+    RescoredCustomer.objects.bulk_create(
+        [RescoredCustomer(customer_id=pk) for pk in scored], ignore_conflicts=True
+    )
 
 
 @dataclass

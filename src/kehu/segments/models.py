@@ -246,6 +246,9 @@ class CustomerScore(models.Model):
     # The customer's dimension values, as the ids of their reasons
     # (AssignmentReason): value, rule or by hand, and the values the rule read.
     dimensions = JSONTextField(_("dimensions"), default=list)
+    # The same values' ids between commas (",12,40,"), for list filters: a
+    # per-row test once the score is found by its key (see list_filters).
+    dimension_values = models.TextField(_("dimension values"), blank=True, default="")
 
     class Meta:
         verbose_name = _("customer score")
@@ -263,6 +266,22 @@ class CustomerScore(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.rfm_segment or '-'}"
+
+
+class RescoredCustomer(models.Model):
+    """A customer whose score changed after the last full run wrote its
+    snapshots (an incremental run, a value given by hand). With the snapshots,
+    they tell the list filters every customer who may now hold a rare label,
+    without an index on the scores (see list_filters). A full run empties it."""
+
+    customer_id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("re-scored customer")
+        verbose_name_plural = _("re-scored customers")
+
+    def __str__(self):
+        return str(self.customer_id)
 
 
 class ProductNeighbour(models.Model):

@@ -25,6 +25,7 @@ from .models import (
     AssignmentReason,
     CustomerScore,
     GradeScheme,
+    RescoredCustomer,
     RunStatus,
     RunTrigger,
     SegmentRun,
@@ -71,6 +72,7 @@ SCORE_COLUMNS = [
     "value_at_risk",
     "grades",
     "dimensions",
+    "dimension_values",
 ]
 
 Progress = Callable[[str], None]
@@ -109,6 +111,7 @@ def _score_frame(
         _value_at_risk().round(2).alias("value_at_risk"),
         _grades_json(schemes).alias("grades"),
         pl.col("dimensions").fill_null("[]"),
+        pl.col("dimension_values").fill_null(""),
     )
 
 
@@ -164,6 +167,8 @@ def _write_scores(scores: pl.DataFrame) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         empty = "TRUNCATE" if connection.vendor == "postgresql" else "DELETE FROM"
         cursor.execute(f"{empty} {table}")
+        # Everyone's score is this run's now, as its snapshots show.
+        RescoredCustomer.objects.all().delete()
         if connection.vendor == "postgresql":
             names = ", ".join(connection.ops.quote_name(c) for c in SCORE_COLUMNS)
             text = scores.write_csv(
@@ -201,6 +206,30 @@ def _snapshot(
         customer_ids=zlib.compress(ids.tobytes(), 1),
         codes=zlib.compress(codes.tobytes(), 1),
     )
+
+
+def _dimension_snapshots(run: SegmentRun, applied: dimensions.Applied) -> list[SegmentSnapshot]:
+    """A snapshot per active dimension, labelled by value key. A customer
+    with several values of one dimension is listed once per value."""
+    rows = applied.assigned.rows.select("customer", "value").unique()
+    snapshots = []
+    for dimension in applied.dimensions:
+        values = list(dimension.values.all())
+        codes = {v.pk: n for n, v in enumerate(values)}
+        mine = rows.filter(pl.col("value").is_in(list(codes))).sort("customer", "value")
+        ids = mine["customer"].to_numpy().astype(np.int64)
+        coded = mine["value"].replace_strict(codes, return_dtype=pl.Int8).to_numpy()
+        snapshots.append(
+            SegmentSnapshot(
+                run=run,
+                scheme=f"dimension:{dimension.key}",
+                labels=[v.key for v in values],
+                counts={v.key: int((coded == n).sum()) for n, v in enumerate(values)},
+                customer_ids=zlib.compress(ids.tobytes(), 1),
+                codes=zlib.compress(coded.astype(np.int8).tobytes(), 1),
+            )
+        )
+    return snapshots
 
 
 def _snapshot_plan(schemes) -> list[tuple[str, str, list[str]]]:
@@ -287,6 +316,7 @@ def segment_run(
         step("applying rules")
         applied = dimensions.apply(classified, days, as_of)
         del days  # 4M orders' worth of memory, not needed any more
+        dimension_snapshots = _dimension_snapshots(run, applied)
         listed = dimensions.store_reasons(applied.assigned, run)
         classified = classified.join(listed, on="customer", how="left")
         step("tagging")
@@ -305,31 +335,36 @@ def segment_run(
                     prediction_error = str(error)
         step("writing scores")
         predictions = fitted.predictions if fitted else None
-        _write_scores(_score_frame(classified, predictions, run, schemes))
-        # Scores now point at this run's reasons only.
-        AssignmentReason.objects.exclude(run=run).delete()
-        step("writing snapshots")
-        snapshots = [
-            _snapshot(run, classified, scheme, column, labels)
-            for scheme, column, labels in _snapshot_plan(schemes)
-        ]
-        SegmentSnapshot.objects.bulk_create(snapshots)
-        step("done")
-        marks = list(timings.items())
-        run.stats = _stats(classified) | {
-            "sizes": {s.scheme: s.counts for s in snapshots},
-            "max_order_id": max_order_id,
-            "points": engine.cut_points(classified, config),
-            "bgnbd": fitted.bgnbd if fitted else None,
-            "gamma_gamma": fitted.gamma_gamma if fitted else None,
-            "prediction_error": prediction_error,
-            "tags": {"added": tagged.added, "removed": tagged.removed},
-            "seconds": {
-                name: round(marks[n + 1][1] - at, 2) for n, (name, at) in enumerate(marks[:-1])
-            },
-        }
-        run.customers = classified.height
-        run.status = RunStatus.DONE
+        # Scores, snapshots and the run's state land together: the list
+        # filters take the latest done run's snapshots for where scores stand.
+        with transaction.atomic():
+            _write_scores(_score_frame(classified, predictions, run, schemes))
+            # Scores now point at this run's reasons only.
+            AssignmentReason.objects.exclude(run=run).delete()
+            step("writing snapshots")
+            snapshots = [
+                _snapshot(run, classified, scheme, column, labels)
+                for scheme, column, labels in _snapshot_plan(schemes)
+            ] + dimension_snapshots
+            SegmentSnapshot.objects.bulk_create(snapshots)
+            step("done")
+            marks = list(timings.items())
+            run.stats = _stats(classified) | {
+                "sizes": {s.scheme: s.counts for s in snapshots},
+                "max_order_id": max_order_id,
+                "points": engine.cut_points(classified, config),
+                "bgnbd": fitted.bgnbd if fitted else None,
+                "gamma_gamma": fitted.gamma_gamma if fitted else None,
+                "prediction_error": prediction_error,
+                "tags": {"added": tagged.added, "removed": tagged.removed},
+                "seconds": {
+                    name: round(marks[n + 1][1] - at, 2) for n, (name, at) in enumerate(marks[:-1])
+                },
+            }
+            run.customers = classified.height
+            run.status = RunStatus.DONE
+            run.finished_at = timezone.now()
+            run.save()
     except Exception as error:
         run.status = RunStatus.FAILED
         run.error = f"{type(error).__name__}: {error}"
@@ -431,6 +466,7 @@ def _update_scores(scored: pl.DataFrame, as_of: datetime.date, run: SegmentRun) 
         pl.col("purchase_days").fill_null(0),
         *[pl.col(c).fill_null("") for c in ("rfm_segment", "rfm_class", "lifecycle_stage")],
         pl.col("dimensions").fill_null("[]"),
+        pl.col("dimension_values").fill_null(""),
     ).to_dicts()
     with transaction.atomic():
         current = CustomerScore.objects.select_for_update().in_bulk([v["customer"] for v in values])
@@ -440,9 +476,13 @@ def _update_scores(scored: pl.DataFrame, as_of: datetime.date, run: SegmentRun) 
             for name in INCREMENTAL_COLUMNS:
                 setattr(score, name, as_of if name == "as_of" else row[name])
             score.dimensions = json.loads(row["dimensions"])
+            score.dimension_values = row["dimension_values"]
             score.run = run
             (changed if score.customer_id in current else created).append(score)
-        CustomerScore.objects.bulk_update(
-            changed, [*INCREMENTAL_COLUMNS, "dimensions", "run"], batch_size=1000
-        )
+        updated = [*INCREMENTAL_COLUMNS, "dimensions", "dimension_values", "run"]
+        CustomerScore.objects.bulk_update(changed, updated, batch_size=1000)
         CustomerScore.objects.bulk_create(created, batch_size=1000)
+        RescoredCustomer.objects.bulk_create(
+            [RescoredCustomer(customer_id=row["customer"]) for row in values],
+            ignore_conflicts=True,
+        )
