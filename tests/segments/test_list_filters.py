@@ -6,8 +6,10 @@ import csv
 import datetime
 import io
 import json
+import re
 
 import pytest
+from django.http import QueryDict
 from django.test import Client
 
 from kehu.customers.models import Customer
@@ -203,3 +205,48 @@ def test_filters_follow_the_standards(scored, admin_api):
     Dimension.objects.filter(key="industry").update(active=False)
     assert "dim_industry" not in list_filters.score_filters()
     assert "dim_region" in list_filters.score_filters()
+
+
+def test_sizes_and_standards_count_each_value_and_open_its_customers(scored, people, admin_api):
+    expected = holders_by_score()
+    browser = Client()
+    assert browser.login(username="admin", password=PASSWORD)
+    page = browser.get("/segments/")
+    tables = {key: rows for key, _name, rows in page.context["size_tables"]}
+    assert {"dimension:region", "dimension:service_needs", "grade:value"} <= set(tables)
+    checked = 0
+    for key, rows in tables.items():
+        for row in rows:
+            name, label = next(iter(QueryDict(row["list"]).items()))
+            holders = expected.get((name, label), set())
+            # A multi-valued dimension counts a customer once per value.
+            assert row["customers"] == len(holders), (key, row)
+            assert api_ids(admin_api, QueryDict(row["list"])) == holders
+            checked += bool(holders)
+    assert checked >= 10
+    standards = browser.get("/segments/dimensions/").content.decode()
+    east = len(expected[("dim_region", "east")])
+    link = re.search(r'data-testid="count-region-east"><a href="([^"]+)"[^>]*>([\d,]+)<', standards)
+    assert link.group(1) == "/customers/?dim_region=east" and link.group(2) == f"{east:,}"
+
+
+def test_who_moved_between_values_of_a_dimension(scored, people):
+    earlier = runs.full_runs().get()
+    mover = scored[1]  # 广东省: south
+    Customer.objects.filter(pk=mover.pk).update(province="浙江省")
+    later = runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    moves = {(f, t): n for f, t, n in runs.migration("dimension:region", earlier, later).rows()}
+    south = sum(n for (f, _t), n in moves.items() if f == "south")
+    assert moves[("south", "east")] == 1 and moves.get(("south", "south"), 0) == south - 1
+    browser = Client()
+    assert browser.login(username="admin", password=PASSWORD)
+    page = browser.get("/segments/", {"scheme": "dimension:region"}, HTTP_ACCEPT_LANGUAGE="en")
+    table = page.context["migration"]
+    names = table["columns"]
+    south_row = next(r for r in table["rows"] if r["label"] == "South China")
+    assert south_row["cells"][names.index("East China")]["n"] == 1
+    # A dimension with several values per customer shows sizes, not moves.
+    page = browser.get("/segments/", {"scheme": "dimension:service_needs"})
+    assert page.context.get("migration") is None and page.context["several_values"]

@@ -320,3 +320,32 @@ class Note(BusinessRecord):
 
     def __str__(self):
         return self.body[:50]
+
+
+class SavedList(models.Model):
+    """A customer list someone wants back: its filters, search and order as the
+    list page's query string. Shared ones show to everyone, each seeing only
+    the customers they may see."""
+
+    name = models.CharField(_("name"), max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_lists",
+        verbose_name=_("owner"),
+    )
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    query = models.TextField(_("filters"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("saved list")
+        verbose_name_plural = _("saved lists")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_list_owner_name"),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -20,7 +21,7 @@ from kehu.core.models import CustomFieldDefinition
 from kehu.core.paging import COUNT_CAP, CappedPaginator
 from kehu.core.views import ui_actor
 
-from . import panels, queries, services, timeline
+from . import panels, queries, saved_lists, services, timeline
 from .exports import customer_csv_rows
 from .filtersets import ORDERING_FIELDS, CustomerFilterSet, index_serves, plan_list
 from .forms import (
@@ -84,7 +85,14 @@ def customer_list(request):
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    lists = list(saved_lists.lists_for(request.user))
+    shown_query = _list_query(request.GET, filterset)
     context = {
+        "saved_lists": [
+            {"list": s, "can_change": saved_lists.can_change(request.user, s)} for s in lists
+        ],
+        "current_list": next((s for s in lists if s.query == shown_query), None),
+        "list_query": shown_query,
         "active_filters": active_filters(filterset, request.GET),
         "filterset": filterset,
         "page": page,
@@ -103,6 +111,45 @@ def customer_list(request):
     if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
+
+
+def _list_query(params, filterset) -> str:
+    """The page's query as a saved list keeps it ("" when it is not one)."""
+    try:
+        return saved_lists.clean_query(params, filterset)
+    except ValidationError:
+        return ""
+
+
+@require_POST
+@login_required
+def saved_list_create(request):
+    """Save the filters, search and order of the list page under a name."""
+    try:
+        saved = saved_lists.saved_list_save(
+            actor=ui_actor(request),
+            data={
+                "name": request.POST.get("name", ""),
+                "shared": request.POST.get("shared") == "on",
+                "query": request.POST.get("query", ""),
+            },
+        )
+    except ValidationError as error:
+        for messages_ in error.message_dict.values():
+            for message in messages_:
+                messages.error(request, message)
+        return redirect(f"{reverse('customers:list')}?{request.POST.get('query', '')}")
+    messages.success(request, _("Saved the list “%(name)s”.") % {"name": saved.name})
+    return redirect(f"{reverse('customers:list')}?{saved.query}")
+
+
+@require_POST
+@login_required
+def saved_list_delete(request, pk):
+    saved = get_object_or_404(saved_lists.lists_for(request.user), pk=pk)
+    saved_lists.saved_list_delete(actor=ui_actor(request), saved=saved)
+    messages.success(request, _("Deleted the list “%(name)s”.") % {"name": saved.name})
+    return redirect("customers:list")
 
 
 # Parameters that are not filters shown as chips.

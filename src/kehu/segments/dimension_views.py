@@ -46,7 +46,18 @@ def dimension_list(request):
     """Every dimension with its values and the rules that set each, and the
     rules that set tags."""
     _require_reader(request)
-    dimensions = Dimension.objects.prefetch_related("values__rules")
+    from . import runs
+    from .views import list_filter
+
+    dimensions = list(Dimension.objects.prefetch_related("values__rules"))
+    latest = runs.full_runs().order_by("-started_at", "-id").first()
+    sizes = latest.stats.get("sizes", {}) if latest else {}
+    for dimension in dimensions:
+        counted = sizes.get(f"dimension:{dimension.key}")
+        for value in dimension.values.all():
+            # None: the latest run did not classify by this dimension.
+            value.customers = None if counted is None else counted.get(value.key, 0)
+            value.list = list_filter(f"dimension:{dimension.key}", value.key)
     tag_rules = Rule.objects.filter(tag__isnull=False).select_related("tag")
     return render(
         request,
@@ -56,6 +67,7 @@ def dimension_list(request):
             "tag_rules": tag_rules,
             "grade_schemes": GradeScheme.objects.all(),
             "can_edit": roles.is_admin(request.user),
+            "latest": latest,
         },
     )
 

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from kehu.accounts import roles
@@ -15,6 +16,7 @@ from .dimension_views import dimension_panel
 from .models import (
     ClassCenter,
     CustomerScore,
+    Dimension,
     GradeScheme,
     LifecycleMode,
     RunStatus,
@@ -94,9 +96,33 @@ def customer_segments_panel(request, customer) -> dict:
 SIZE_HISTORY = 12
 
 
-def _rows_of(scheme: str, sizes: dict, before: dict | None) -> list[dict]:
-    names = labels.SCHEMES[scheme][1] if scheme in labels.SCHEMES else {k: k for k in sizes}
+def scheme_names() -> dict[str, tuple[str, dict[str, str]]]:
+    """Every scheme a run snapshots, by snapshot key: its name and its labels'
+    names by code (dimension values by key; grades are their own names)."""
+    found = {
+        key: (str(name), {c: str(n) for c, n in codes.items()})
+        for key, (name, codes) in labels.SCHEMES.items()
+    }
+    for scheme in GradeScheme.objects.filter(active=True):
+        grades = {str(g["label"]): str(g["label"]) for g in scheme.grades}
+        found[f"grade:{scheme.key}"] = (scheme.display_name, grades)
+    for dimension in Dimension.objects.filter(active=True).prefetch_related("values"):
+        values = {v.key: v.display_name for v in dimension.values.all()}
+        found[f"dimension:{dimension.key}"] = (dimension.display_name, values)
+    return found
+
+
+def list_filter(scheme: str, code: str) -> str:
+    """The customer list's query for the holders of a label (see list_filters)."""
+    kind, _sep, key = scheme.partition(":")
+    name = {"grade": f"grade_{key}", "dimension": f"dim_{key}"}.get(kind, scheme)
+    return urlencode({name: code})
+
+
+def _rows_of(scheme: str, names: dict, sizes: dict, before: dict | None) -> list[dict]:
     total = sum(sizes.values()) or 1
+    # Labels a run counted that the standards no longer name still show.
+    codes = [*names, *(code for code in sizes if code not in names)]
     return [
         {
             "code": code,
@@ -104,8 +130,9 @@ def _rows_of(scheme: str, sizes: dict, before: dict | None) -> list[dict]:
             "customers": sizes.get(code, 0),
             "share": round(100 * sizes.get(code, 0) / total, 1),
             "change": sizes.get(code, 0) - before.get(code, 0) if before is not None else None,
+            "list": list_filter(scheme, code),
         }
-        for code in names
+        for code in codes
     ]
 
 
@@ -117,7 +144,7 @@ def _matrix(run) -> list[dict]:
     ]
 
 
-def _migration_table(scheme: str, earlier, later) -> dict | None:
+def _migration_table(scheme: str, names: dict, earlier, later) -> dict | None:
     from . import runs
 
     if earlier is None or not all(
@@ -125,10 +152,7 @@ def _migration_table(scheme: str, earlier, later) -> dict | None:
     ):
         return None
     moves = runs.migration(scheme, earlier, later)
-    if scheme in labels.SCHEMES:
-        names = labels.SCHEMES[scheme][1]
-    else:
-        names = {label: label for label in later.snapshots.get(scheme=scheme).labels}
+    names = names or {label: label for label in later.snapshots.get(scheme=scheme).labels}
     codes = [*names, None]
     counts = {(f, t): n for f, t, n in moves.rows()}
     return {
@@ -166,6 +190,10 @@ def overview(request):
             errors = error.message_dict
     from . import runs
 
+    every_scheme = scheme_names()
+    several = set(Dimension.objects.filter(multiple=True).values_list("key", flat=True))
+    if scheme not in every_scheme:
+        scheme = "rfm_segment"
     done = list(runs.full_runs().order_by("-started_at", "-id")[:SIZE_HISTORY])
     latest = done[0] if done else None
     earlier = done[1] if len(done) > 1 else None
@@ -173,8 +201,13 @@ def overview(request):
         "latest": latest,
         "failed": SegmentRun.objects.filter(status=RunStatus.FAILED).first(),
         "scheme": scheme,
-        "schemes": [(key, name) for key, (name, _values) in labels.SCHEMES.items()]
-        + [(f"grade:{g.key}", g.display_name) for g in GradeScheme.objects.filter(active=True)],
+        # A customer with several values of a dimension has no single place
+        # to move from: those dimensions show sizes only.
+        "schemes": [
+            (key, name)
+            for key, (name, _codes) in every_scheme.items()
+            if key.removeprefix("dimension:") not in several
+        ],
         "errors": errors,
         "can_edit": roles.is_admin(request.user),
         "settings": services.current_settings(),
@@ -188,20 +221,20 @@ def overview(request):
     if latest is not None:
         sizes = latest.stats.get("sizes", {})
         before = earlier.stats.get("sizes", {}) if earlier else None
-        scheme_names = {f"grade:{g.key}": g.display_name for g in GradeScheme.objects.all()}
-        names = {key: name for key, (name, _values) in labels.SCHEMES.items()}
-        names |= {key: scheme_names.get(key, key) for key in sizes if key.startswith("grade:")}
         context["size_tables"] = [
-            (key, name, _rows_of(key, sizes.get(key, {}), before.get(key, {}) if before else None))
-            for key, name in names.items()
+            (
+                key,
+                name,
+                _rows_of(key, codes, sizes.get(key, {}), before.get(key, {}) if before else None),
+            )
+            for key, (name, codes) in every_scheme.items()
         ]
         context["matrix"] = _matrix(latest)
-        context["migration"] = _migration_table(scheme, earlier, latest)
-        names = (
-            labels.SCHEMES[scheme][1]
-            if scheme in labels.SCHEMES
-            else {label: label for label in (latest.stats.get("sizes", {}).get(scheme) or {})}
-        )
+        shown = every_scheme[scheme][1]
+        if scheme.removeprefix("dimension:") in several:
+            context["several_values"] = True
+        else:
+            context["migration"] = _migration_table(scheme, shown, earlier, latest)
         context["history"] = {
             "runs": list(reversed(done)),
             "rows": [
@@ -212,7 +245,7 @@ def overview(request):
                         for r in reversed(done)
                     ],
                 }
-                for code, label in names.items()
+                for code, label in shown.items()
             ],
         }
     return render(request, "segments/overview.html", context)

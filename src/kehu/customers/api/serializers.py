@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from kehu.core.models import CustomFieldDefinition
 
-from ..models import Address, Contact, Customer, Kind, Note, Tag
+from ..models import Address, Contact, Customer, Kind, Note, SavedList, Tag
 
 CUSTOMER_READ_FIELDS = [
     "id",
@@ -202,3 +202,35 @@ class CustomFieldDefinitionSerializer(serializers.ModelSerializer):
             "help_text",
             "position",
         ]
+
+
+class SavedListSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    filters = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedList
+        fields = [
+            "id",
+            "name",
+            "owner",
+            "shared",
+            "query",
+            "filters",
+            "url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_filters(self, saved) -> dict:
+        from django.http import QueryDict
+
+        params = QueryDict(saved.query)
+        return {name: params.getlist(name) for name in params}
+
+    def get_url(self, saved) -> str:
+        from django.urls import reverse
+
+        return f"{reverse('customers:list')}?{saved.query}"

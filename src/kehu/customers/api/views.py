@@ -17,7 +17,7 @@ from kehu.core.changelog import history_for
 from kehu.core.models import CustomFieldDefinition
 from kehu.core.paging import COUNT_CAP
 
-from .. import queries, services, timeline
+from .. import queries, saved_lists, services, timeline
 from ..filtersets import CustomerFilterSet, index_serves, plan_list
 from ..models import Address, Contact, Customer, Note, Tag
 from .serializers import (
@@ -27,6 +27,7 @@ from .serializers import (
     CustomerWriteSerializer,
     CustomFieldDefinitionSerializer,
     NoteSerializer,
+    SavedListSerializer,
     TagSerializer,
 )
 
@@ -374,6 +375,30 @@ class TagViewSet(
         if not roles.can_create_customers(self.request.user):
             raise PermissionDenied(_("Your role may not create tags."))
         serializer.save()
+
+
+class SavedListViewSet(viewsets.ModelViewSet):
+    """Saved customer lists: the caller's own and the shared ones. ``query`` is
+    the customer list's query string (send it as a string or an object); open
+    a list with ``GET /api/customers/?<query>`` or the page ``/customers/?<query>``."""
+
+    serializer_class = SavedListSerializer
+
+    def get_queryset(self):
+        return saved_lists.lists_for(self.request.user).order_by("name", "id")
+
+    def create(self, request, *args, **kwargs):
+        saved = saved_lists.saved_list_save(actor=api_actor(request), data=request_object(request))
+        return Response(self.get_serializer(saved).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        saved = saved_lists.saved_list_save(
+            actor=api_actor(request), data=request_object(request), saved=self.get_object()
+        )
+        return Response(self.get_serializer(saved).data)
+
+    def perform_destroy(self, instance):
+        saved_lists.saved_list_delete(actor=api_actor(self.request), saved=instance)
 
 
 class CustomFieldDefinitionViewSet(viewsets.ModelViewSet):
