@@ -68,13 +68,14 @@ DEFAULT_ORDERING = "-updated_at"
 
 
 # Filters that other apps add to the customer list, its API and its export (the
-# segments app: segment, class, stage, grades, dimension values). Each returns
-# {name: Filter} and is called per filter set, its choices being data. A filter
-# reaches its filter set as ``self.parent`` (plan, ``known_few``).
-EXTRA_FILTERS: list[Callable[[], dict]] = []
+# segments app: segment, class, stage, grades, dimension values). Each is called
+# per filter set, its choices being data, with the parameter names in use (None:
+# every filter, for the filter panel) so that it need not read what is unused,
+# and returns {name: Filter}. A filter reaches its filter set as ``self.parent``.
+EXTRA_FILTERS: list[Callable[[set[str] | None], dict]] = []
 
 
-def register_filters(provider: Callable[[], dict]) -> None:
+def register_filters(provider: Callable[[set[str] | None], dict]) -> None:
     if provider not in EXTRA_FILTERS:
         EXTRA_FILTERS.append(provider)
 
@@ -250,12 +251,13 @@ class CustomerFilterSet(filters.FilterSet):
         model = Customer
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, every_filter: bool = False, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.custom_definitions = list(CustomFieldDefinition.objects.all())
         self.filters.update(custom_field_filters(self.custom_definitions))
+        names = None if every_filter else set(data or ())
         for provider in EXTRA_FILTERS:
-            for name, extra in provider().items():
+            for name, extra in provider(names).items():
                 extra.parent = self
                 self.filters[name] = extra
         # How lookups are written (see ``plan_list``): "indexed" lets the database

@@ -74,6 +74,10 @@ def clean_query(raw, filterset: CustomerFilterSet | None = None) -> str:
             errors.extend(f"{label}: {message}" for message in messages)
     if errors:
         raise ValidationError({"query": errors})
+    for name in [n for n in kept if n != "ordering"]:
+        # What the form reads as no choice ("unassigned=unknown") is no filter.
+        if filterset.form.cleaned_data.get(name) in (None, "", [], ()):
+            kept.pop(name)
     if not [name for name in kept if name != "ordering"]:
         raise ValidationError({"query": [_("Choose at least one filter or a search.")]})
     return kept.urlencode()

@@ -198,7 +198,9 @@ def active_filters(filterset, params) -> list[dict]:
 @login_required
 def customer_filters(request):
     """The filter panel, loaded when the user opens it."""
-    filterset = CustomerFilterSet(request.GET or None, queryset=Customer.objects.none())
+    filterset = CustomerFilterSet(
+        request.GET or None, queryset=Customer.objects.none(), every_filter=True
+    )
     return render(request, "customers/customer_list.html#filter-fields", {"filterset": filterset})
 
 

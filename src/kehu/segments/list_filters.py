@@ -130,8 +130,9 @@ def _value_is(values: dict[str, int]):
     return holds
 
 
-def score_filters() -> dict:
-    """The filters, for ``customers.filtersets.register_filters``."""
+def score_filters(names: set[str] | None = None) -> dict:
+    """The filters, for ``customers.filtersets.register_filters``: all, or
+    those of grades and dimensions only when ``names`` has one."""
     found = {
         "rfm_segment": ScoreLabelFilter(
             scheme="rfm_segment",
@@ -152,6 +153,8 @@ def score_filters() -> dict:
             label=_("Lifecycle stage"),
         ),
     }
+    if names is not None and not any(n.startswith("grade_") for n in names):
+        return found | _dimension_filters(names)
     for scheme in GradeScheme.objects.filter(active=True):
         labels = [str(grade["label"]) for grade in scheme.grades]
         found[f"grade_{scheme.key}"] = ScoreLabelFilter(
@@ -160,6 +163,13 @@ def score_filters() -> dict:
             choices=[(label, label) for label in labels],
             label=scheme.display_name,
         )
+    return found | _dimension_filters(names)
+
+
+def _dimension_filters(names: set[str] | None) -> dict:
+    if names is not None and not any(n.startswith("dim_") for n in names):
+        return {}
+    found = {}
     for dimension in Dimension.objects.filter(active=True).prefetch_related("values"):
         values = list(dimension.values.all())
         found[f"dim_{dimension.key}"] = ScoreLabelFilter(
