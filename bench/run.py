@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 TARGETS_MS = {
     "list: filter + sort": 50,
     "list: filter + sort (sales rep)": 50,
+    "list: segment or value + sort": 50,
     "api list: filter + sort": 50,
     "search: 2-character name": 100,
     "search: full name": 100,
@@ -107,6 +108,29 @@ def sample_inputs(rng: random.Random) -> dict:
     }
 
 
+def ensure_scores() -> None:
+    """Segments and dimension values for the list filters: a run when none is done."""
+    from kehu.core.changelog import Actor
+    from kehu.segments import runs
+    from kehu.segments.models import RunTrigger
+
+    if not runs.full_runs().exists():
+        runs.segment_run(actor=Actor.system(), trigger=RunTrigger.COMMAND, with_predictions=False)
+
+
+def label_filters() -> list[tuple[str, str]]:
+    """(filter, choice) for every label the latest run gave someone, rare and common."""
+    from kehu.segments import runs
+
+    found = []
+    sizes = runs.full_runs().order_by("-started_at", "-id").first().stats["sizes"]
+    for scheme, counts in sizes.items():
+        kind, _sep, key = scheme.partition(":")
+        name = {"grade": f"grade_{key}", "dimension": f"dim_{key}"}.get(kind, scheme)
+        found += [(name, label) for label, n in counts.items() if n]
+    return found
+
+
 def time_requests(client, make_path, n: int) -> list[float]:
     timings = []
     for i in range(n):
@@ -137,8 +161,10 @@ def main():
     from kehu.accounts.models import User
 
     data = ensure_data(args.customers)
+    ensure_scores()
     rng = random.Random(args.seed)
     inputs = sample_inputs(rng)
+    labels = label_filters()
     admin = User.objects.get(username="admin")
     rep = User.objects.get(pk=rng.choice(inputs["owners"]))
     as_admin, as_rep = Client(), Client()
@@ -166,11 +192,21 @@ def main():
             params["status"] = rng.choice(statuses)
         return params
 
+    def label_params(i):
+        # Each label of each scheme in turn (a few hundred customers to half of
+        # them), under the four sort orders; every fourth also by a rep.
+        name, label = labels[i % len(labels)]
+        params = {name: label, "ordering": orderings[(i // len(labels)) % len(orderings)]}
+        if i % 4 == 3:
+            params["owner"] = rng.choice(inputs["owners"])
+        return params
+
     jobs = {
         "baseline: login page": (login_page, lambda i: ("/login/", {})),
         "list: filter + sort": (as_admin, lambda i: ("/customers/", list_params(i))),
         "list: filter + sort (sales rep)": (as_rep, lambda i: ("/customers/", list_params(i))),
         "api list: filter + sort": (as_admin, lambda i: ("/api/customers/", list_params(i))),
+        "list: segment or value + sort": (as_admin, lambda i: ("/customers/", label_params(i))),
         "search: 2-character name": (
             as_admin,
             lambda i: ("/customers/", {"search": pick("two_char")(i)}),

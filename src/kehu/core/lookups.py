@@ -43,6 +43,22 @@ class UnindexedRelatedIn(RelatedIn):
         return sql, params
 
 
+class Values:
+    """Values for ``__in_array`` that Django passes on whole: a list it resolves
+    value by value (60 ms for 70,000 ids)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = values
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __len__(self):
+        return len(self.values)
+
+
 @Field.register_lookup
 class InArray(Lookup):
     """``field__in_array=[...]``: ``__in`` for thousands of values, sent as one
