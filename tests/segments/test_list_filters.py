@@ -12,6 +12,7 @@ import pytest
 from django.http import QueryDict
 from django.test import Client
 
+from kehu.customers import filtersets
 from kehu.customers.models import Customer
 from kehu.segments import dimension_services, list_filters, runs
 from kehu.segments.labels import CLASSES, SEGMENTS, STAGES
@@ -46,11 +47,16 @@ def scored(history):  # noqa: F811
     return history
 
 
-@pytest.fixture(params=["few", "many"])
+@pytest.fixture(params=["few", "walk", "by_ids"])
 def plan(request, monkeypatch):
-    """ "few": holders come from the snapshot; "many": every score is probed."""
-    if request.param == "many":
+    """How the page finds a label's holders. few: from the snapshot; walk:
+    along its order, probing every score; by_ids: their ids along its order
+    (as when they shun its top)."""
+    if request.param != "few":
         monkeypatch.setattr(list_filters, "SMALL_MATCH", -1)
+        monkeypatch.setattr(filtersets, "plan_threshold", lambda: 1)
+        cheaper = request.param == "walk"
+        monkeypatch.setattr(filtersets, "_walk_is_cheaper", lambda *args: cheaper)
     return request.param
 
 
@@ -250,3 +256,41 @@ def test_who_moved_between_values_of_a_dimension(scored, people):
     # A dimension with several values per customer shows sizes, not moves.
     page = browser.get("/segments/", {"scheme": "dimension:service_needs"})
     assert page.context.get("migration") is None and page.context["several_values"]
+
+
+@pytest.mark.parametrize("ordering", ["-created_at", "name", "city", "-updated_at"])
+def test_pages_come_in_order_whichever_way_they_are_found(scored, plan, admin_api, ordering):
+    """Every page of a label's holders, in the page's order, against a sort of
+    the holders done here."""
+    expected = holders_by_score()
+    (name, label), holders = max(expected.items(), key=lambda item: len(item[1]))
+    assert len(holders) >= 5
+    rows = Customer.objects.filter(pk__in=holders).values(
+        "pk", "created_at", "updated_at", "name_sort", "city"
+    )
+    keys = {
+        "-created_at": lambda r: (r["created_at"], r["pk"]),
+        "name": lambda r: (r["name_sort"], r["pk"]),
+        "city": lambda r: (r["city"], -r["updated_at"].timestamp(), -r["pk"]),
+        "-updated_at": lambda r: (r["updated_at"], r["pk"]),
+    }
+    reverse = ordering.startswith("-")
+    wanted = [r["pk"] for r in sorted(rows, key=keys[ordering], reverse=reverse)]
+    got, page = [], 1
+    while True:
+        response = admin_api.get(
+            "/api/customers/", {name: label, "ordering": ordering, "page_size": 2, "page": page}
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        got += [row["id"] for row in body["results"]]
+        if not body["next"]:
+            break
+        page += 1
+    assert got == wanted
+    # The export lists them all, in the same order.
+    browser = Client()
+    assert browser.login(username="admin", password=PASSWORD)
+    export = browser.get("/customers/export.csv", {name: label, "ordering": ordering})
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert [int(row[0]) for row in list(csv.reader(io.StringIO(text)))[1:]] == wanted

@@ -3,6 +3,7 @@
 import csv
 from collections.abc import Iterator
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.core.custom_fields import definitions_for
@@ -68,6 +69,10 @@ def customer_csv_rows(queryset) -> Iterator[str]:
     columns = export_columns()
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([label for _key, label, _get in columns])
-    rows = queryset.select_related("owner", "team").prefetch_related("tags")
-    for customer in rows.iterator(chunk_size=2000):
+    if isinstance(queryset, QuerySet):
+        rows = queryset.select_related("owner", "team").prefetch_related("tags")
+        rows = rows.iterator(chunk_size=2000)
+    else:  # a list's rows found by ids (filtersets.RowsByIds), read as the list reads them
+        rows = queryset
+    for customer in rows:
         yield writer.writerow([safe_cell(get(customer)) for _key, _label, get in columns])
