@@ -197,7 +197,9 @@ def _walk_is_cheaper(filterset, scope: ListScope, ordering: str | None, candidat
     first = list(plain.values_list("pk", flat=True)[:WALK_SAMPLE])
     if len(first) < WALK_SAMPLE:
         return True  # the walk ends within these anyway
-    hits = filterset.filtered(scope.count, "indexed").filter(pk__in_array=first)
+    # Written for walking: each of these few is probed, not found through the
+    # candidates' ids.
+    hits = filterset.filtered(scope.page, "walk").filter(pk__in_array=first)
     found = hits.order_by().count()
     if not found:
         return False  # where the matches start, nothing tells

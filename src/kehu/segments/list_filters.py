@@ -68,9 +68,12 @@ class ScoreLabelFilter(filters.MultipleChoiceFilter):
         if few is not None:
             parent.known_few = True
             return qs.filter(few.q(Exists(scores)))
-        if parent.plan == "sorted":
-            # Matches far down the sort order: fetched by id, then sorted.
-            found = self._holders(list(value), SORTED_HOLDERS)
+        if parent.plan in ("sorted", "indexed"):
+            # Matches far down the sort order (sorted), or collected to be
+            # counted (indexed): a scan of the scores for a label one customer
+            # in fifty holds reads 50,000 of them to find 1,000 (0.3 s on SQLite).
+            most = SORTED_HOLDERS if parent.plan == "sorted" else COLLECTED_HOLDERS
+            found = self._holders(list(value), most)
             if found is not None:
                 return qs.filter(found.q(Exists(scores)))
         elif parent.plan == "walk":
@@ -123,6 +126,9 @@ def latest_snapshot(scheme: str) -> dict | None:
 # finds them by id along the order's index (lost customers, newest first:
 # 72,000 in 0.1 s on PostgreSQL, against 4.6 s walking; customers.filtersets).
 SORTED_HOLDERS = 500_000
+# Up to this many, the holders are also how the list collects its matches to
+# count them (customers.filtersets.plan_list).
+COLLECTED_HOLDERS = 50_000
 
 
 class Holders(NamedTuple):
