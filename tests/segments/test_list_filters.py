@@ -11,6 +11,7 @@ import re
 import pytest
 from django.http import QueryDict
 from django.test import Client
+from rest_framework.test import APIClient
 
 from kehu.customers import filtersets
 from kehu.customers.models import Customer
@@ -256,6 +257,14 @@ def test_who_moved_between_values_of_a_dimension(scored, people):
     # A dimension with several values per customer shows sizes, not moves.
     page = browser.get("/segments/", {"scheme": "dimension:service_needs"})
     assert page.context.get("migration") is None and page.context["several_values"]
+    api = APIClient()
+    api.force_authenticate(people["admin"])
+    moved = api.get(f"/api/segments/runs/{later.pk}/migration/", {"scheme": "dimension:region"})
+    assert {"from": "south", "to": "east", "customers": 1} in moved.json()["moves"]
+    several = api.get(
+        f"/api/segments/runs/{later.pk}/migration/", {"scheme": "dimension:service_needs"}
+    )
+    assert several.status_code == 400 and "scheme" in several.json()
 
 
 @pytest.mark.parametrize("ordering", ["-created_at", "name", "city", "-updated_at"])

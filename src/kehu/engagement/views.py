@@ -71,9 +71,12 @@ def customer_behaviour(request, customer_pk):
 
 def customer_interactions_panel(request, customer) -> dict:
     """Interactions and follow-ups on the customer 360 page, with "Log a call"."""
+    # The page has checked that the user sees this customer. Asking again
+    # through interactions_visible_to made SQLite list every visible customer's
+    # id first (0.27 s at a million).
     interactions = list(
-        queries.interactions_visible_to(request.user)
-        .filter(customer=customer)
+        Interaction.objects.filter(customer=customer)
+        .select_related("user", "contact")
         .order_by("-occurred_at", "-id")[:RECENT_INTERACTIONS]
     )
     tasks = list(

@@ -79,9 +79,14 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         later = self.get_object()
         scheme = request.query_params.get("scheme", "")
         if not later.snapshots.filter(scheme=scheme).exists():
+            known = later.snapshots.values_list("scheme", flat=True).order_by("scheme")
             raise ValidationError(
-                {"scheme": [_("Use one of: %(types)s.") % {"types": ", ".join(runs.SCHEMES)}]}
+                {"scheme": [_("Use one of: %(types)s.") % {"types": ", ".join(known)}]}
             )
+        several = Dimension.objects.filter(key=scheme.removeprefix("dimension:"), multiple=True)
+        if scheme.startswith("dimension:") and several.exists():
+            message = _("A customer can hold several values of this dimension: see the sizes.")
+            raise ValidationError({"scheme": [message]})
         since = request.query_params.get("since")
         if since:
             if not since.isdigit():
