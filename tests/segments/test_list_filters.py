@@ -303,3 +303,45 @@ def test_pages_come_in_order_whichever_way_they_are_found(scored, plan, admin_ap
     export = browser.get("/customers/export.csv", {name: label, "ordering": ordering})
     text = b"".join(export.streaming_content).decode("utf-8-sig")
     assert [int(row[0]) for row in list(csv.reader(io.StringIO(text)))[1:]] == wanted
+
+
+def test_chinese_grades_and_a_dimension_newer_than_the_run_filter_exactly(scored, admin_api):
+    from kehu.core.changelog import Actor
+    from kehu.segments import services
+
+    services.grade_scheme_save(
+        actor=Actor.system(),
+        data={
+            "key": "tier",
+            "name": "高中低价值",
+            "method": "cutoffs",
+            "weight_monetary": 3,
+            "weight_frequency": 1,
+            "grades": [
+                {"label": '高 "A"', "value": 60},
+                {"label": "中", "value": 30},
+                {"label": "低", "value": 0},
+            ],
+        },
+    )
+    runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    expected = holders_by_score()
+    found = 0
+    for label in ('高 "A"', "中", "低"):
+        holders = expected.get(("grade_tier", label), set())
+        found += len(holders)
+        assert api_ids(admin_api, {"grade_tier": label}) == holders, label
+    assert found == CustomerScore.objects.exclude(grades__has_text='"grade":null').count()
+    # A dimension made after the run: only values given since can match.
+    dimension = dimension_services.dimension_save(
+        actor=Actor.system(),
+        data={"key": "vip", "name": "贵宾", "values": [{"key": "gold", "name": "金卡"}]},
+    )
+    person = Customer.objects.get(pk=scored[2].pk)
+    assert api_ids(admin_api, {"dim_vip": "gold"}) == set()
+    dimension_services.manual_assign(
+        actor=Actor.system(), customer=person, value=dimension.values.get()
+    )
+    assert api_ids(admin_api, {"dim_vip": "gold"}) == {person.pk}
