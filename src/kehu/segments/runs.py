@@ -174,9 +174,12 @@ def _write_scores(scores: pl.DataFrame) -> None:
         RescoredCustomer.objects.all().delete()
         if connection.vendor == "postgresql":
             names = ", ".join(connection.ops.quote_name(c) for c in SCORE_COLUMNS)
-            text = scores.write_csv(
-                separator="\t", include_header=False, null_value="\\N", quote_style="never"
-            )  # COPY's text format: the columns hold numbers, dates and plain codes
+            # COPY's text format: the columns hold numbers, dates, plain codes
+            # and JSON. JSON has no tab or line break, but its backslashes (a
+            # quote in a grade's label is \" there) are COPY escapes: doubled.
+            text = scores.with_columns(
+                pl.col("grades").str.replace_all("\\", "\\\\", literal=True)
+            ).write_csv(separator="\t", include_header=False, null_value="\\N", quote_style="never")
             copy_sql = f"COPY {table} ({names}) FROM STDIN"
             with _indexes_built_after(cursor), cursor.cursor.copy(copy_sql) as copy:
                 copy.write(text)
