@@ -77,14 +77,18 @@ class ScoreLabelFilter(filters.MultipleChoiceFilter):
             if found is not None:
                 return qs.filter(found.q(Exists(scores)))
         elif parent.plan == "walk":
-            count = self._memoized(("count", tuple(value)), holder_count, self.scheme, list(value))
+            count = self._memoized(("count", tuple(value)), holder_count, self._snapshot(), value)
             if count is not None and count <= SORTED_HOLDERS:
                 known = parent.sorted_rows
                 parent.sorted_rows = min(known, count) if known else count
         return qs.filter(Exists(scores))
 
-    def _holders(self, labels: list[str], most: int) -> list[int] | None:
-        return self._memoized(("holders", tuple(labels), most), holders, self.scheme, labels, most)
+    def _holders(self, labels: list[str], most: int) -> "Holders | None":
+        key = ("holders", tuple(labels), most)
+        return self._memoized(key, holders, self._snapshot(), labels, most)
+
+    def _snapshot(self) -> dict | None:
+        return self._memoized(("snapshot",), latest_snapshot, self.scheme)
 
     def _memoized(self, key, function, *args):
         """Once per filter set, which filters a page more than once."""
@@ -95,9 +99,8 @@ class ScoreLabelFilter(filters.MultipleChoiceFilter):
         return memo[key]
 
 
-def holder_count(scheme: str, labels: list[str]) -> int | None:
+def holder_count(snapshot: dict | None, labels: list[str]) -> int | None:
     """How many may hold one of ``labels`` now, at most (see ``holders``)."""
-    snapshot = latest_snapshot(scheme)
     if snapshot is None:
         return None
     held = sum(snapshot["counts"].get(label, 0) for label in labels)
@@ -143,10 +146,10 @@ class Holders(NamedTuple):
         return kept | (Q(pk__in_array=self.rescored) & Q(holds))
 
 
-def holders(scheme: str, labels: list[str], most: int) -> Holders | None:
+def holders(snapshot: dict | None, labels: list[str], most: int) -> Holders | None:
     """Everyone who may hold one of ``labels`` now, when they are at most
-    ``most``; else None. Without a full run there is no snapshot to start from."""
-    snapshot = latest_snapshot(scheme)
+    ``most``; else None. ``snapshot``: the scheme's at the last full run (none
+    before a first run: nothing to start from)."""
     if snapshot is None:
         return None
     held = sum(snapshot["counts"].get(label, 0) for label in labels)
