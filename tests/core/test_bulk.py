@@ -179,3 +179,28 @@ def test_sqlite_numbers_come_back_as_written():
         numbers_only=True,
     ).sort("n")
     assert frame.rows() == [(-7, 21, -1.75), (0, 0, 0.0), (1, -3, 0.25), (2**40, -3 * 2**40, 2**38)]
+
+
+def test_sqlite_plain_values_and_nulls_come_back_as_written():
+    import datetime
+
+    import polars as pl
+    from django.db import connection
+
+    from kehu.core.bulk import sqlite_frame
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's CSV path")
+    rows = [[1, None, "2026-11-25", "important_value"], [2, 7, None, None], [3, -2, None, ""]]
+    frame = sqlite_frame(
+        [f"json_extract(value, '$[{i}]')" for i in range(4)],
+        "FROM json_each(%s)",
+        [json.dumps(rows)],
+        {"id": pl.Int64, "n": pl.Int64, "day": pl.Date, "code": pl.String},
+        plain=True,
+    ).sort("id")
+    assert frame.rows() == [
+        (1, None, datetime.date(2026, 11, 25), "important_value"),
+        (2, 7, None, None),
+        (3, -2, None, None),  # an empty code reads as none, as stored_classified wants
+    ]
