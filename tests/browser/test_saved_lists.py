@@ -42,6 +42,7 @@ def test_filter_by_value_save_and_open_a_shared_list(page_for, people, history, 
     page.locator("select[name=lifecycle_stage]").select_option(stage)
     expect(page).to_have_url(re.compile(r"dim_region=east"))
     expect(page).to_have_url(re.compile(rf"lifecycle_stage={stage}"))
+    assert "kind=" not in page.url and "unassigned=" not in page.url  # only filters in use
     rows = page.locator("#customer-table tbody tr")
     expect(rows).to_have_count(len(expected))
     page.locator("#saved-lists > summary").click()
