@@ -345,3 +345,29 @@ def test_chinese_grades_and_a_dimension_newer_than_the_run_filter_exactly(scored
         actor=Actor.system(), customer=person, value=dimension.values.get()
     )
     assert api_ids(admin_api, {"dim_vip": "gold"}) == {person.pk}
+
+
+def test_a_value_given_by_hand_while_a_run_works_is_in_its_results(scored, admin_api, monkeypatch):
+    from kehu.segments import dimensions
+
+    person = Customer.objects.get(pk=scored[4].pk)  # five orders: "long-term" by rule
+    partner = DimensionValue.objects.get(dimension__key="relationship", key="partner")
+    assert person.pk not in api_ids(admin_api, {"dim_relationship": "partner"})
+    real_apply = dimensions.apply
+
+    def apply_then_someone_gives_a_value(*args, **kwargs):
+        applied = real_apply(*args, **kwargs)  # the run has read the hand-given values
+        dimension_services.manual_assign(actor=system_actor(), customer=person, value=partner)
+        return applied
+
+    monkeypatch.setattr(dimensions, "apply", apply_then_someone_gives_a_value)
+    runs.segment_run(
+        actor=system_actor(), trigger=RunTrigger.COMMAND, as_of=AS_OF, with_predictions=False
+    )
+    score = CustomerScore.objects.get(pk=person.pk)
+    reasons = AssignmentReason.objects.filter(pk__in=score.dimensions, value=partner)
+    assert reasons.filter(by_hand=True).exists()
+    assert person.pk in api_ids(admin_api, {"dim_relationship": "partner"})
+    # Still recorded as re-scored: the run's snapshot does not show it.
+    assert RescoredCustomer.objects.filter(pk=person.pk).exists()
+    assert RescoredCustomer.objects.count() == 1

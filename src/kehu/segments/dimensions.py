@@ -631,9 +631,7 @@ def refresh(ids: list[int]) -> None:
             CustomerScore.objects.filter(pk=customer_id).update(
                 dimensions=json.loads(reasons), dimension_values=values
             )
-    RescoredCustomer.objects.bulk_create(
-        [RescoredCustomer(customer_id=pk) for pk in scored], ignore_conflicts=True
-    )
+    RescoredCustomer.record(scored)
 
 
 @dataclass

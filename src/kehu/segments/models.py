@@ -3,6 +3,7 @@ grows with dimensions, rules, grades, runs and snapshots)."""
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import JSONTextField
@@ -272,9 +273,12 @@ class RescoredCustomer(models.Model):
     """A customer whose score changed after the last full run wrote its
     snapshots (an incremental run, a value given by hand). With the snapshots,
     they tell the list filters every customer who may now hold a rare label,
-    without an index on the scores (see list_filters). A full run empties it."""
+    without an index on the scores (see list_filters). A full run takes out
+    those recorded before it read its data, and re-applies the rules to the
+    others (changed while it ran)."""
 
     customer_id = models.BigIntegerField(primary_key=True)
+    at = models.DateTimeField(_("re-scored"), default=timezone.now)
 
     class Meta:
         verbose_name = _("re-scored customer")
@@ -282,6 +286,16 @@ class RescoredCustomer(models.Model):
 
     def __str__(self):
         return str(self.customer_id)
+
+    @classmethod
+    def record(cls, ids) -> None:
+        now = timezone.now()
+        cls.objects.bulk_create(
+            [cls(customer_id=pk, at=now) for pk in ids],
+            update_conflicts=True,
+            unique_fields=["customer_id"],
+            update_fields=["at"],
+        )
 
 
 class ProductNeighbour(models.Model):

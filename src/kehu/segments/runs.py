@@ -161,7 +161,7 @@ def _secondary_indexes_built_after(cursor):
 SQLITE_SLICE = 100_000
 
 
-def _write_scores(scores: pl.DataFrame) -> None:
+def _write_scores(scores: pl.DataFrame, read_at: datetime.datetime) -> None:
     """Replace every customer's figures in one transaction: readers see the old
     run or the new one, never a mix. On PostgreSQL, TRUNCATE (then COPY into an
     empty table) takes 2 s for a million rows where DELETE takes 8; readers of
@@ -170,8 +170,9 @@ def _write_scores(scores: pl.DataFrame) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         empty = "TRUNCATE" if connection.vendor == "postgresql" else "DELETE FROM"
         cursor.execute(f"{empty} {table}")
-        # Everyone's score is this run's now, as its snapshots show.
-        RescoredCustomer.objects.all().delete()
+        # Everyone's score is this run's now, as its snapshots show, but for
+        # those changed since the run read its data (see segment_run).
+        RescoredCustomer.objects.filter(at__lt=read_at).delete()
         if connection.vendor == "postgresql":
             names = ", ".join(connection.ops.quote_name(c) for c in SCORE_COLUMNS)
             # COPY's text format: the columns hold numbers, dates, plain codes
@@ -326,6 +327,7 @@ def segment_run(
             classified = engine.grade(classified, schemes, as_of=as_of)
         classified = live.to_frame().join(classified, on="customer", how="left")
         step("applying rules")
+        read_at = timezone.now()  # values given by hand from here on come after
         applied = dimensions.apply(classified, days, as_of)
         del days  # 4M orders' worth of memory, not needed any more
         dimension_snapshots = _dimension_snapshots(run, applied)
@@ -350,7 +352,7 @@ def segment_run(
         # Scores, snapshots and the run's state land together: the list
         # filters take the latest done run's snapshots for where scores stand.
         with transaction.atomic():
-            _write_scores(_score_frame(classified, predictions, run, schemes))
+            _write_scores(_score_frame(classified, predictions, run, schemes), read_at)
             # Scores now point at this run's reasons only.
             AssignmentReason.objects.exclude(run=run).delete()
             step("writing snapshots")
@@ -384,6 +386,10 @@ def segment_run(
     finally:
         run.finished_at = timezone.now()
         run.save()
+    # A value given by hand while the run worked is in no score it wrote.
+    changed = RescoredCustomer.objects.filter(at__gte=read_at).values_list("pk", flat=True)
+    if changed:
+        dimensions.refresh(list(changed))
     return run
 
 
@@ -494,7 +500,4 @@ def _update_scores(scored: pl.DataFrame, as_of: datetime.date, run: SegmentRun) 
         updated = [*INCREMENTAL_COLUMNS, "dimensions", "dimension_values", "run"]
         CustomerScore.objects.bulk_update(changed, updated, batch_size=1000)
         CustomerScore.objects.bulk_create(created, batch_size=1000)
-        RescoredCustomer.objects.bulk_create(
-            [RescoredCustomer(customer_id=row["customer"]) for row in values],
-            ignore_conflicts=True,
-        )
+        RescoredCustomer.record([row["customer"] for row in values])
