@@ -120,14 +120,19 @@ def ensure_scores() -> None:
 
 def label_filters() -> list[tuple[str, str]]:
     """(filter, choice) for every label the latest run gave someone, rare and common."""
+    from django.http import QueryDict
+
     from kehu.segments import runs
+    from kehu.segments.views import list_filter
 
     found = []
     sizes = runs.full_runs().order_by("-started_at", "-id").first().stats["sizes"]
     for scheme, counts in sizes.items():
-        kind, _sep, key = scheme.partition(":")
-        name = {"grade": f"grade_{key}", "dimension": f"dim_{key}"}.get(kind, scheme)
-        found += [(name, label) for label, n in counts.items() if n]
+        found += [
+            next(iter(QueryDict(list_filter(scheme, label)).items()))
+            for label, n in counts.items()
+            if n
+        ]
     return found
 
 
